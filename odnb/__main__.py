@@ -1,0 +1,5 @@
+import sys
+
+from odnb.cli import main
+
+sys.exit(main())

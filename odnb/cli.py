@@ -1,0 +1,55 @@
+"""The ``odnb`` command line: one sub-command group per module, each registering its own parser.
+
+Example:
+    $ odnb demo serve --port 30223
+    $ odnb doctor --profile demo
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Sub-command name -> module exposing ``register(subparsers)``; each handler is stored as ``func`` on the
+# parsed namespace and returns the process exit code. Modules keep heavy imports inside their handlers.
+COMMAND_MODULES: tuple[str, ...] = (
+    "odnb.demo.cli",
+    "odnb.config",
+    "odnb.doctor",
+    "odnb.get",
+    "odnb.report",
+    "odnb.schedule",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``odnb`` argument parser."""
+    parser = argparse.ArgumentParser(prog="odnb", description="Open Dental analytics for Jupyter.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # not built yet
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``odnb`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Shared fixtures: a small deterministic demo practice, simulators on real loopback sockets, and an
+isolated config/cache/report location per test so nothing touches the user's real files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+# A small practice, fixed in time, so tests are fast and their answers do not move with the calendar.
+TEST_TODAY = date(2026, 11, 24)
+TEST_SPEC_KW = {"seed": 7, "patients": 300, "years": 2, "today": TEST_TODAY}
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point every odnb location (config, caches, reports) at a fresh temporary folder."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("ODNB_CONFIG", str(home / "config.toml"))
+    monkeypatch.setenv("ODNB_CACHE_DIR", str(home / "cache"))
+    monkeypatch.setenv("ODNB_REPORTS_DIR", str(home / "reports"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    for name in ("ODNB_PROFILE", "ODNB_BASE_URL", "ODNB_DEVELOPER_KEY", "ODNB_CUSTOMER_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small test practice as an SQLite file (built once per test session)."""
+    from odnb.demo.practice import PracticeSpec, build_practice
+
+    return build_practice(tmp_path_factory.mktemp("demo") / "practice.sqlite", PracticeSpec(**TEST_SPEC_KW))
+
+
+@pytest.fixture
+def make_simulator(demo_db: Path) -> Iterator[Callable[..., object]]:
+    """Factory: ``make_simulator(mode="remote", ...)`` starts a DemoServer on a free loopback port."""
+    from odnb.demo.server import DemoServer, SimulatorConfig
+
+    started: list[DemoServer] = []
+
+    def make(db: Path | None = None, **config: object) -> DemoServer:
+        server = DemoServer(db or demo_db, SimulatorConfig(**config)).start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def simulator(make_simulator: Callable[..., object]) -> object:
+    """A service-mode simulator (1000 rows per page, no throttle) over the small test practice."""
+    return make_simulator(mode="service")
