@@ -56,3 +56,6 @@ def make_simulator(demo_db: Path) -> Iterator[Callable[..., object]]:
 def simulator(make_simulator: Callable[..., object]) -> object:
     """A service-mode simulator (1000 rows per page, no throttle) over the small test practice."""
     return make_simulator(mode="service")
+
+# Notebooks under tests/notebooks are inputs of the report tests (one fails on purpose), not nbval tests.
+collect_ignore_glob = ["notebooks/*.ipynb"]
