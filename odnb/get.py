@@ -1,0 +1,148 @@
+"""``odnb get``: pull one resource (all pages) into a CSV / Parquet / JSON file, or print its first rows.
+
+Example:
+    $ odnb get procedurelogs --profile demo -p ProcStatus=C -o procs.parquet
+    procedurelogs: 41,233 rows x 27 columns, 42 requests -> procs.parquet
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    df.to_csv(path, index=False)
+
+
+def _write_parquet(df: pd.DataFrame, path: Path) -> None:
+    df.to_parquet(path, index=False)
+
+
+def _write_json(df: pd.DataFrame, path: Path) -> None:
+    df.to_json(path, orient="records", date_format="iso", indent=1)
+
+
+# Output file suffix -> writer. Anything else is refused before a request is made.
+WRITERS: dict[str, Callable[[pd.DataFrame, Path], None]] = {
+    ".csv": _write_csv,
+    ".parquet": _write_parquet,
+    ".json": _write_json,
+}
+
+
+class UsageError(ValueError):
+    """Bad command-line input, reported before any request."""
+
+
+def parse_params(pairs: list[str]) -> dict[str, str]:
+    """``["PatNum=12", "ProcStatus=C"]`` -> ``{"PatNum": "12", "ProcStatus": "C"}``.
+
+    Example:
+        >>> parse_params(["PatNum=12", "date=2026-01-02"])
+        {'PatNum': '12', 'date': '2026-01-02'}
+    """
+    params: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"-p {pair!r} is not key=value (e.g. -p PatNum=12).")
+        params[key.strip()] = value.strip()
+    return params
+
+
+def check_output(path: str) -> Path:
+    """The output path, checked before fetching: known suffix, existing folder."""
+    out = Path(path).expanduser()
+    if out.suffix.lower() not in WRITERS:
+        raise UsageError(f"Cannot write {out.name!r}: unknown file type {out.suffix or '(none)'!r}. "
+                         f"Use one of: {', '.join(WRITERS)}.")
+    if not out.parent.is_dir():
+        raise UsageError(f"The folder {out.parent} does not exist; create it first or pick another path.")
+    return out
+
+
+def write_frame(df: pd.DataFrame, path: Path) -> None:
+    """Write ``df`` atomically (temp file in the same folder, then rename), mode 0600."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)  # mkstemp made it 0600; the writer reopens it by name
+    try:
+        WRITERS[path.suffix.lower()](df, Path(tmp))
+        if os.name == "posix":
+            os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def report_error(exc: BaseException) -> None:
+    """Print an odnb error as its explanation and fix (never a traceback, never a key)."""
+    message = str(exc)
+    print(f"error: {message}", file=sys.stderr)
+    fix = getattr(exc, "fix", None)
+    if fix and fix not in message:
+        print(f"fix: {fix}", file=sys.stderr)
+
+
+def _cmd_get(args: argparse.Namespace) -> int:
+    import odnb
+    from odnb.errors import InputError, ODError
+
+    try:
+        params = parse_params(args.param or [])
+        out = check_output(args.output) if args.output else None
+        options: dict[str, Any] = {"cache": not args.no_cache, "progress": sys.stderr.isatty()}
+        if args.base_url:
+            options["base_url"] = args.base_url
+        client = odnb.connect(args.profile, **options)
+    except (InputError, UsageError) as exc:  # bad input: nothing was requested
+        report_error(exc)
+        return 2
+    try:
+        df = client.get(args.resource, **params)
+    except InputError as exc:  # unknown resource / filter, bad value: raised before any request
+        report_error(exc)
+        return 2
+    except ODError as exc:
+        report_error(exc)
+        return 1
+    finally:
+        client.close()
+    shape = f"{len(df):,} rows x {len(df.columns)} columns, {client.request_count} request(s)"
+    if out is None:
+        print(f"{args.resource}: {shape}")
+        if len(df):
+            print(df.head(args.head).to_string(max_colwidth=40))
+        return 0
+    write_frame(df, out)
+    print(f"{args.resource}: {shape} -> {out}")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add ``odnb get RESOURCE [-p key=value ...] [-o out.csv|out.parquet|out.json]``."""
+    parser = subparsers.add_parser(
+        "get", help="pull one resource into a file (csv, parquet, json) or print its head",
+        description="Fetch every page of one Open Dental resource with odnb's cached, paced client.",
+        epilog="Example: odnb get procedurelogs -p ProcStatus=C -o procs.parquet",
+    )
+    parser.add_argument("resource", help="e.g. procedurelogs, appointments, patients/Simple")
+    parser.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",
+                        help="a filter, e.g. -p PatNum=12 (repeatable)")
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="write to FILE (.csv, .parquet or .json), mode 0600")
+    parser.add_argument("--profile", help="profile name (default: ODNB_PROFILE, the config default, or demo)")
+    parser.add_argument("--base-url", help="override the profile's base URL")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
+    parser.add_argument("--head", type=int, default=10, metavar="N",
+                        help="rows to print without -o (default 10)")
+    parser.set_defaults(func=_cmd_get)
