@@ -581,6 +581,7 @@ def _query_value(value: object) -> object:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 30  # idle keep-alive connections end after this
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
     server: _HTTPServer
 
     def do_GET(self) -> None:
