@@ -1,0 +1,471 @@
+"""The client analysts use: ``od = odnb.connect("myoffice")`` then ``od.appointments(start, end)``.
+
+Every call checks the resource and its filters *before* any request (unknown names are refused with the
+valid ones listed), pages through every result, and returns a typed pandas DataFrame de-duplicated by
+primary key, with the same columns whether or not it is empty. Requests are cached per practice, paced
+per customer key in Remote mode, retried with backoff, and failures raise an :class:`odnb.errors.ODError`
+that says what happened and how to fix it.
+
+Keys are read only from the environment, the config file, the OS keyring or explicit Python arguments of
+:func:`connect` — never pass them as papermill / notebook parameters (those are saved into the executed
+notebook).
+
+Example:
+    >>> import odnb
+    >>> od = odnb.connect("demo")                                       # doctest: +SKIP
+    >>> visits = od.appointments("2026-01-01", "2026-03-31")            # doctest: +SKIP
+    >>> fees = od.procedures(ProcStatus="C")["ProcFee"].sum()           # doctest: +SKIP
+    >>> od.query("SELECT ProvNum, COUNT(*) AS n FROM procedurelog GROUP BY ProvNum")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import requests
+
+from odnb import resources as catalogue
+from odnb.errors import BadResponse, InvalidParameter
+from odnb.resources import Resource, type_frame, type_query_frame, validate_params, version_hint
+from odnb.transport import RetryPolicy, Timeouts, Transport, cache_dir_for
+
+log = logging.getLogger("odnb")
+
+LONG_FETCH_REQUESTS = 10  # announce an estimate above this many paced requests
+
+
+def connect(
+    profile: Any = None,
+    *,
+    base_url: str | None = None,
+    developer_key: str | None = None,
+    customer_key: str | None = None,
+    cache: bool = True,
+    session: requests.Session | None = None,
+    progress: bool = True,
+    **options: Any,
+) -> Client:
+    """Open a :class:`Client` for a profile name (``None``: ``$ODNB_PROFILE``, the config default, or
+    ``demo``), a :class:`odnb.config.Profile`, or an ad-hoc ``base_url`` + keys.
+
+    ``options``: ``tier`` / ``mode`` overrides for the profile; ``retry`` (:class:`RetryPolicy`),
+    ``timeouts`` (:class:`Timeouts`), ``min_interval`` (seconds between requests, overriding the tier),
+    ``expire_after`` (one cache freshness in seconds for every resource).
+
+    >>> od = connect("demo")          # doctest: +SKIP
+    """
+    from odnb.config import load_profile
+
+    profile_options = {k: options.pop(k) for k in ("tier", "mode") if k in options}
+    prof = load_profile(profile, base_url=base_url, developer_key=developer_key, customer_key=customer_key,
+                        **profile_options)
+    return Client(prof, cache=cache, session=session, progress=progress, **options)
+
+
+class Client:
+    """Typed, cached, paced access to one Open Dental office. See :func:`connect`."""
+
+    def __init__(
+        self,
+        profile: Any,
+        *,
+        cache: bool = True,
+        session: requests.Session | None = None,
+        progress: bool = True,
+        retry: RetryPolicy | None = None,
+        timeouts: Timeouts | None = None,
+        min_interval: float | None = None,
+        expire_after: float | None = None,
+    ) -> None:
+        self.profile = profile
+        self.progress = progress
+        self._transport = Transport(profile, cache=cache, session=session, retry=retry, timeouts=timeouts,
+                                    min_interval=min_interval, expire_after=expire_after)
+
+    # --- basics ---------------------------------------------------------------------------------
+
+    @property
+    def request_count(self) -> int:
+        """Network requests made so far (cache hits do not count)."""
+        return self._transport.request_count
+
+    @property
+    def mode(self) -> str:
+        return self.profile.mode
+
+    def __repr__(self) -> str:
+        return (f"<odnb.Client profile={self.profile.name!r} mode={self.profile.mode} "
+                f"base_url={self.profile.base_url} requests={self.request_count}>")
+
+    def close(self) -> None:
+        """Close the HTTP session (and its cache file)."""
+        self._transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- generic access -------------------------------------------------------------------------
+
+    def get(self, resource: str, **params: Any) -> pd.DataFrame:
+        """Every row of a list resource, typed. ``params`` are the API's filters (see
+        ``odnb.resources.RESOURCES[resource].filters``).
+
+        >>> od.get("procedurelogs", PatNum=12)      # doctest: +SKIP
+        """
+        res = catalogue.resource(resource)
+        query = validate_params(res, params)
+        rows: list[dict[str, Any]] = []
+        for page in self._pages(res, query):
+            rows.extend(page)
+        self._remember(res, query, len(rows))
+        return type_frame(res, rows)
+
+    def iter_pages(self, resource: str, **params: Any) -> Iterator[pd.DataFrame]:
+        """Typed frames page by page (lazy). Input is checked now, before the first page is asked for.
+        Rows repeated across pages (the API's order is undocumented) are dropped."""
+        res = catalogue.resource(resource)
+        query = validate_params(res, params)
+
+        def pages() -> Iterator[pd.DataFrame]:
+            seen: set[Any] = set()
+            count = 0
+            for page in self._pages(res, query):
+                frame = type_frame(res, page)
+                count += len(page)
+                if res.key in frame.columns and len(frame):
+                    keys = frame[res.key]
+                    fresh = ~keys.isin(seen)
+                    seen.update(keys.dropna().tolist())
+                    frame = frame[fresh].reset_index(drop=True)
+                yield frame
+            self._remember(res, query, count)
+
+        return pages()
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run read-only SQL with ShortQuery (needs the Queries permission), every page (100 rows each).
+
+        >>> od.query("SELECT PatNum, SUM(AdjAmt) AS adj FROM adjustment GROUP BY PatNum")  # doctest: +SKIP
+        """
+        if not isinstance(sql, str) or not sql.strip():
+            raise InvalidParameter(
+                "query() needs SQL text.", cause="ShortQuery runs one SQL statement",
+                fix='Pass a SELECT, e.g. od.query("SELECT COUNT(*) AS n FROM patient").',
+            )
+        body = {"SqlCommand": sql.strip()}
+        rows: list[dict[str, Any]] = []
+        offset = 0
+        bar = None
+        try:
+            while True:
+                answer = self._transport.request(
+                    "PUT", catalogue.SHORTQUERY_PATH, {"Offset": str(offset)}, body)
+                page = self._rows(answer.data, "PUT", catalogue.SHORTQUERY_PATH)
+                rows.extend(page)
+                if bar is None and len(page) >= catalogue.SHORTQUERY_PAGE:
+                    bar = self._bar("ShortQuery", None)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(rows=len(rows))
+                if len(page) < catalogue.SHORTQUERY_PAGE:
+                    break
+                offset += len(page)
+        finally:
+            if bar is not None:
+                bar.close()
+        return type_query_frame(rows)
+
+    # --- named helpers --------------------------------------------------------------------------
+
+    def patients(self, **filters: Any) -> pd.DataFrame:
+        """All patients with every field (``patients/Simple``); filters: PatStatus, ClinicNum, PriProv,
+        Guarantor, DateTStamp, LName, FName, Birthdate, ..."""
+        return self.get("patients/Simple", **filters)
+
+    def appointments(self, start: Any = None, end: Any = None, **filters: Any) -> pd.DataFrame:
+        """Appointments from ``start`` to ``end`` inclusive (``"YYYY-MM-DD"`` or dates; both or neither).
+
+        >>> od.appointments("2026-01-01", "2026-03-31", AptStatus="Complete")   # doctest: +SKIP
+        """
+        return self.get("appointments", **_range("appointments", start, end, filters))
+
+    def procedures(self, **filters: Any) -> pd.DataFrame:
+        """Procedures (``procedurelogs``). There is no ProcDate range filter in the API: this pulls every
+        matching procedure; filter on ``ProcDate`` afterwards, or use DateTStamp / PatNum / ProcStatus."""
+        return self.get("procedurelogs", **filters)
+
+    def claimprocs(self, **filters: Any) -> pd.DataFrame:
+        """Claim procedures (insurance estimates and payments per procedure)."""
+        return self.get("claimprocs", **filters)
+
+    def claims(self, **filters: Any) -> pd.DataFrame:
+        """Claims; filters: PatNum, ClaimStatus (U, H, W, S, R, I), SecDateTEdit."""
+        return self.get("claims", **filters)
+
+    def payments(self, **filters: Any) -> pd.DataFrame:
+        """Patient payments; filters: PatNum, PayType, DateEntry (entered on or after)."""
+        return self.get("payments", **filters)
+
+    def paysplits(self, **filters: Any) -> pd.DataFrame:
+        """Payment splits (the allocation of payments to providers and procedures)."""
+        return self.get("paysplits", **filters)
+
+    def adjustments(self, pat_num: int | None = None, **filters: Any) -> pd.DataFrame:
+        """One patient's adjustments. The API requires PatNum; for the whole practice use
+        :meth:`adjustments_all` (one request per patient) or :meth:`query` on the ``adjustment`` table."""
+        if pat_num is None and filters.get("PatNum") is None:
+            raise InvalidParameter(
+                "adjustments() needs a PatNum.",
+                cause="Open Dental's Adjustments GET only answers per patient (PatNum is required); a "
+                "practice-wide pull costs one request per patient (about 25 minutes per 300 patients on the "
+                "free Remote tier)",
+                fix="Pass pat_num=..., or use od.adjustments_all(od.patients()['PatNum']) (one call per "
+                "patient, with progress), or one ShortQuery: od.query('SELECT * FROM adjustment').",
+            )
+        if pat_num is not None:
+            filters["PatNum"] = pat_num
+        return self.get("adjustments", **filters)
+
+    def adjustments_all(self, pat_nums: Iterable[Any], **filters: Any) -> pd.DataFrame:
+        """Adjustments for many patients: one paged request series per PatNum, with a progress bar."""
+        res = catalogue.resource("adjustments")
+        numbers = [int(n) for n in pd.unique(pd.Series(list(pat_nums)).dropna())]
+        queries = [validate_params(res, {**filters, "PatNum": n}) for n in numbers]
+        if self.profile.mode == "remote" and self._transport.min_interval > 0:
+            self._say(f"adjustments for {len(numbers)} patients: at least {len(numbers)} requests, "
+                      f"{_duration(len(numbers) * self._transport.min_interval)} at "
+                      f"{_rate(self._transport.min_interval)}")
+        rows: list[dict[str, Any]] = []
+        bar = self._bar("adjustments", len(queries)) if len(queries) > 1 else None
+        try:
+            for query in queries:
+                for page in self._pages(res, query, announce=False):
+                    rows.extend(page)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(rows=len(rows))
+        finally:
+            if bar is not None:
+                bar.close()
+        return type_frame(res, rows)
+
+    def providers(self, **filters: Any) -> pd.DataFrame:
+        """Providers (IsSecondary true = hygienist)."""
+        return self.get("providers", **filters)
+
+    def operatories(self, **filters: Any) -> pd.DataFrame:
+        """Operatories (chairs)."""
+        return self.get("operatories", **filters)
+
+    def clinics(self) -> pd.DataFrame:
+        """Clinics (empty when the office does not use clinics)."""
+        return self.get("clinics")
+
+    def procedurecodes(self, **filters: Any) -> pd.DataFrame:
+        """Procedure codes (CodeNum, ProcCode such as D0120, Descript, ProcCat...)."""
+        return self.get("procedurecodes", **filters)
+
+    def definitions(self, category: int | str | None = None, **filters: Any) -> pd.DataFrame:
+        """Definitions, optionally of one category (a number or a name such as ``"AdjTypes"``)."""
+        if isinstance(category, str) and not category.isdigit():
+            from odnb.enums import DEF_CATEGORY
+
+            match = next((v for k, v in DEF_CATEGORY.items() if k.lower() == category.lower()), None)
+            if match is None:
+                raise InvalidParameter(
+                    f"Unknown definition category {category!r}.",
+                    cause="category names map to Open Dental's definition.Category numbers",
+                    fix=f"Use a number, or one of: {', '.join(DEF_CATEGORY)}.",
+                )
+            category = match
+        if category is not None:
+            filters["Category"] = category
+        return self.get("definitions", **filters)
+
+    def recalls(self, **filters: Any) -> pd.DataFrame:
+        """Recalls (one per patient and recall type)."""
+        return self.get("recalls", **filters)
+
+    def schedules(self, start: Any, end: Any, **filters: Any) -> pd.DataFrame:
+        """Schedules from ``start`` to ``end`` inclusive (without dates the API returns today only)."""
+        return self.get("schedules", **_range("schedules", start, end, filters, required=True))
+
+    def insplans(self, **filters: Any) -> pd.DataFrame:
+        """Insurance plans."""
+        return self.get("insplans", **filters)
+
+    def patplans(self, **filters: Any) -> pd.DataFrame:
+        """Patient plans (coverage: which patient has which insurance subscription, and its ordinal)."""
+        return self.get("patplans", **filters)
+
+    def inssubs(self, **filters: Any) -> pd.DataFrame:
+        """Insurance subscriptions (a plan and its subscriber)."""
+        return self.get("inssubs", **filters)
+
+    def carriers(self) -> pd.DataFrame:
+        """Insurance carriers."""
+        return self.get("carriers")
+
+    # --- paging ---------------------------------------------------------------------------------
+
+    def _pages(self, res: Resource, query: Mapping[str, str], announce: bool = True) -> Iterator[list[dict]]:
+        """Raw pages (lists of records) by Offset/Limit; stops at the first short page. A page that
+        still fails after retries raises: a fetch never returns silently partial."""
+        size = self.profile.page_size
+        hint = version_hint(res, query)
+        if announce:
+            self._announce(res, query, size)
+        offset = 0
+        pages = 0
+        total = 0
+        network_before = self.request_count
+        bar = None
+        try:
+            while True:
+                params = {**query, "Offset": str(offset), "Limit": str(size)}
+                answer = self._transport.request("GET", res.path, params, hint=hint)
+                page = self._rows(answer.data, "GET", res.path)
+                pages += 1
+                total += len(page)
+                if bar is None and announce and len(page) >= size:
+                    bar = self._bar(res.name, self._expected_pages(res, query, size))
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(rows=total)
+                yield page
+                if len(page) < size:
+                    break
+                offset += len(page)
+        finally:
+            if bar is not None:
+                bar.close()
+        log.info("%s: %d rows in %d page(s), %d from the network", res.name, total, pages,
+                 self.request_count - network_before)
+
+    def _rows(self, data: Any, method: str, path: str) -> list[dict[str, Any]]:
+        if isinstance(data, dict):  # a few GETs answer one object instead of a list
+            return [data]
+        if isinstance(data, list) and all(isinstance(r, dict) for r in data):
+            return data
+        raise BadResponse(
+            "The server's answer is not a list of records.",
+            cause=f"expected a JSON array of objects, got {type(data).__name__}",
+            fix="Check the base URL points at Open Dental's API (…/api/v1).",
+            method=method, url=self._transport.url(path),
+            secrets=(self.profile.developer_key, self.profile.customer_key),
+        )
+
+    # --- progress and estimates ---------------------------------------------------------------
+
+    def _bar(self, name: str, total: int | None) -> Any:
+        if not self.progress:
+            return None
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, desc=name, unit="page", leave=False)
+
+    def _say(self, text: str) -> None:
+        log.info(text)
+        if self.progress:
+            print(f"odnb: {text}", file=sys.stderr)
+
+    def _estimates_file(self) -> Path | None:
+        try:
+            return cache_dir_for(self.profile) / "estimates.json"
+        except OSError:
+            return None
+
+    def _estimate_key(self, res: Resource, query: Mapping[str, str]) -> str:
+        digest = hashlib.sha256(json.dumps(sorted(query.items())).encode()).hexdigest()[:12]
+        return f"{res.name}?{digest}"  # the filter values (maybe a name) are hashed, not stored
+
+    def _load_estimates(self) -> dict[str, int]:
+        path = self._estimates_file()
+        if path is None or not path.exists():
+            return {}
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _remember(self, res: Resource, query: Mapping[str, str], rows: int) -> None:
+        if self.profile.mode != "remote":
+            return
+        path = self._estimates_file()
+        if path is None:
+            return
+        data = self._load_estimates()
+        data[self._estimate_key(res, query)] = rows
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+
+    def _expected_pages(self, res: Resource, query: Mapping[str, str], size: int) -> int | None:
+        rows = self._load_estimates().get(self._estimate_key(res, query)) if self.profile.mode == "remote" \
+            else None
+        return rows // size + 1 if isinstance(rows, int) else None
+
+    def _announce(self, res: Resource, query: Mapping[str, str], size: int) -> None:
+        """Before a paced (Remote) fetch, say how many requests and how long it should take."""
+        interval = self._transport.min_interval
+        if self.profile.mode != "remote" or interval <= 0:
+            return
+        pages = self._expected_pages(res, query, size)
+        if pages is None:
+            self._say(f"{res.name}: unknown size (first pull); each {size} rows cost one request, "
+                      f"{_rate(interval)}")
+        elif pages > LONG_FETCH_REQUESTS:
+            self._say(f"{res.name}: about {pages} requests, about {_duration(pages * interval)} at "
+                      f"{_rate(interval)} (less if cached)")
+
+
+def _rate(interval: float) -> str:
+    return f"1 request / {interval:g} s"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{math.ceil(seconds)} s"
+    if seconds < 90 * 60:
+        return f"{math.ceil(seconds / 60)} minutes"
+    return f"{seconds / 3600:.1f} hours"
+
+
+def _range(
+    name: str, start: Any, end: Any, filters: dict[str, Any], required: bool = False
+) -> dict[str, Any]:
+    """``dateStart`` / ``dateEnd`` from start/end (both or neither; validated by the catalogue)."""
+    if (start is None) != (end is None) or (required and start is None):
+        raise InvalidParameter(
+            f"{name}() needs both a start and an end date.",
+            cause="the API's range is dateStart..dateEnd, inclusive of both days"
+            + ("; without it schedules returns today only" if name == "schedules" else ""),
+            fix=f"Call od.{name}('2026-01-01', '2026-03-31') (ISO dates or datetime.date).",
+        )
+    if start is not None:
+        for label, value in (("start", start), ("end", end)):
+            if not isinstance(value, (str, date)):
+                raise InvalidParameter(
+                    f"{name}() {label}={value!r} is not a date.",
+                    cause="dates go to Open Dental as yyyy-MM-dd",
+                    fix="Pass 'YYYY-MM-DD' text or a datetime.date.",
+                )
+        filters = {**filters, "dateStart": start, "dateEnd": end}
+    return filters

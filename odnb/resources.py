@@ -1,0 +1,662 @@
+"""The catalogue of Open Dental list resources odnb reads, as data, and the typing of their frames.
+
+Each :class:`Resource` says where it lives (``path``), which filters it takes (spelled as the API docs
+spell them, with the version that added each), its primary key, its change filter for incremental pulls,
+the permission it needs, how long a cached answer stays fresh, and the dtype of every column documented
+in the API's example responses.
+
+Column kinds: ``id`` / ``int`` -> nullable ``Int64`` (ids arrive as numbers or strings like ``"0"``),
+``money`` / ``float`` -> ``Float64`` (``"255.00"`` or ``255.0``), ``bool`` -> ``boolean`` (``"true"`` /
+``"False"``), ``date`` / ``datetime`` -> ``datetime64[ns]`` with ``0001-01-01`` as ``NaT``, ``time`` ->
+``timedelta64[ns]``, ``enum`` / ``cat`` -> ``category`` (enums with their known values first), ``str`` ->
+``str``. Columns the server sends that the catalogue does not know are kept untouched; documented columns
+the server did not send are added empty, so empty and full frames have the same columns.
+
+Example:
+    >>> RESOURCES["procedurelogs"].key
+    'ProcNum'
+    >>> [f.name for f in RESOURCES["appointments"].filters][:3]
+    ['PatNum', 'AptStatus', 'Op']
+    >>> typed = type_frame(RESOURCES["procedurelogs"], [{"ProcNum": "7", "ProcFee": "255.00",
+    ...                                                  "ProcDate": "0001-01-01", "IsLocked": "False"}])
+    >>> str(typed["ProcFee"].dtype), bool(typed["ProcDate"].isna()[0]), bool(typed["IsLocked"][0])
+    ('Float64', True, False)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+from odnb import enums
+from odnb.errors import InvalidParameter, UnknownParameter, UnknownResource
+
+log = logging.getLogger("odnb")
+
+# How long a cached answer stays fresh, by class (seconds).
+EXPIRY: dict[str, int] = {
+    "lookup": 24 * 3600,  # providers, operatories, codes, definitions: change rarely
+    "records": 3600,  # procedures, claims, payments...: an hour
+    "live": 5 * 60,  # appointments and schedules move during the day
+    "query": 10 * 60,  # ShortQuery answers
+}
+
+DTYPES: dict[str, str] = {
+    "id": "Int64",
+    "int": "Int64",
+    "money": "Float64",
+    "float": "Float64",
+    "bool": "boolean",
+    "date": "datetime64[ns]",
+    "datetime": "datetime64[ns]",
+    "time": "timedelta64[ns]",
+    "enum": "category",
+    "cat": "category",
+    "str": "str",
+}
+
+RESERVED = ("Offset", "Limit")  # odnb pages for you
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One query-string filter of a list GET."""
+
+    name: str
+    type: str  # date | datetime | int | str | bool | enum
+    added: str | None = None  # Open Dental version that added it (None: with the method)
+    choices: tuple[str, ...] = ()
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One list GET of the Open Dental API."""
+
+    name: str
+    path: str
+    key: str
+    added: str
+    filters: tuple[Filter, ...]
+    columns: dict[str, str]
+    change_filter: str | None = None  # DateTStamp | SecDateTEdit | DateEntry | None
+    permission: str = "Read All"
+    expiry: str = "records"
+    date_range: tuple[str, str] | None = None  # (start filter, end filter) if the API has one
+    enum_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    doc: str = ""
+    notes: str = ""
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.filters if f.required)
+
+    def filter(self, name: str) -> Filter | None:
+        for f in self.filters:
+            if f.name.lower() == name.lower():
+                return f
+        return None
+
+    def dtypes(self) -> dict[str, str]:
+        """Column -> pandas dtype of a typed frame."""
+        return {c: DTYPES[k] for c, k in self.columns.items()}
+
+
+def _cols(spec: str) -> dict[str, str]:
+    """``"ProcNum:id ProcFee:money Surf"`` -> ``{"ProcNum": "id", "ProcFee": "money", "Surf": "str"}``."""
+    out: dict[str, str] = {}
+    for token in spec.split():
+        name, _, kind = token.partition(":")
+        out[name] = kind or "str"
+    return out
+
+
+def _filters(spec: str, **choices: Iterable[str]) -> tuple[Filter, ...]:
+    """``"PatNum:int AptStatus:enum@22.4.28 PatNum!"`` -> Filters (``@`` version added, ``!`` required)."""
+    out = []
+    for token in spec.split():
+        required = token.endswith("!")
+        token = token.rstrip("!")
+        head, _, added = token.partition("@")
+        name, _, kind = head.partition(":")
+        out.append(Filter(name, kind or "str", added or None, tuple(choices.get(name, ())), required))
+    return tuple(out)
+
+
+PAT_STATUS_API = ("Patient", "NonPatient", "Inactive", "Archived", "Deceased", "Prospective")
+APT_STATUS = tuple(k for k in enums.APT_STATUS if k != "None")
+DATE_TSTAMP = "DateTStamp:datetime"
+
+_R = [
+    Resource(
+        "patients/Simple", "patients/Simple", "PatNum", "21.2",
+        _filters("LName FName Birthdate:date ClinicNum:int PatStatus:enum DateTStamp:datetime "
+                 "PriProv:int@21.3 Gender:enum@22.3.6 Position:enum@22.3.6 Guarantor:int@22.4.19 "
+                 "SuperFamily:int@22.4.38 EmployerNum:int@24.3.30 FeeSched:int@25.2.19",
+                 PatStatus=PAT_STATUS_API, Gender=("Male", "Female", "Unknown", "Other"),
+                 Position=tuple(enums.POSITION)),
+        _cols("serverDateTime:datetime PatNum:id LName FName MiddleI Preferred PatStatus:enum Gender:enum "
+              "Position:enum Birthdate:date SSN Address Address2 City State Zip HmPhone WkPhone "
+              "WirelessPhone Guarantor:id Email EstBalance:money PriProv:id priProvAbbr SecProv:id "
+              "secProvAbbr FeeSched:id BillingType:cat ImageFolder FamFinUrgNote ChartNumber MedicaidID "
+              "BalTotal:money EmployerNum:id DateFirstVisit:date ClinicNum:id clinicAbbr Premed:bool Ward "
+              "PreferConfirmMethod:cat PreferContactMethod:cat PreferRecallMethod:cat Language "
+              "AdmitDate:date siteDesc DateTStamp:datetime SuperFamily:id TxtMsgOk:cat SecDateEntry:date"),
+        change_filter="DateTStamp",
+        enum_values={"PatStatus": tuple(enums.PAT_STATUS), "Gender": tuple(enums.GENDER),
+                     "Position": tuple(enums.POSITION)},
+        doc="apipatients.html#Patients GET Simple",
+        notes="All patients with every field; BalTotal (family) is on the guarantor only.",
+    ),
+    Resource(
+        "patients", "patients", "PatNum", "21.1",
+        _filters("LName FName Phone Address hideInactive:bool City State SSN ChartNumber guarOnly:bool "
+                 "showArchived:bool Birthdate:date SiteNum:int SubscriberId Email Country clinicNums "
+                 "clinicAbbr invoiceNumber"),
+        _cols("PatNum:id LName FName MiddleI Preferred PatStatus:enum Birthdate:date SSN Address Address2 "
+              "City State Zip HmPhone WkPhone WirelessPhone Email priProvAbbr secProvAbbr BillingType:cat "
+              "ChartNumber ClinicNum:id clinicAbbr siteDesc TxtMsgOk:cat"),
+        enum_values={"PatStatus": tuple(enums.PAT_STATUS)},
+        doc="apipatients.html#Patients GET (multiple)",
+        notes="The Patient Select subset; no DateTStamp. Prefer patients/Simple.",
+    ),
+    Resource(
+        "appointments", "appointments", "AptNum", "21.1",
+        _filters("PatNum:int@21.4 AptStatus:enum@22.4.28 Op:int@23.2.27 date:date dateStart:date "
+                 "dateEnd:date ClinicNum:int DateTStamp:datetime AppointmentTypeNum:int@24.4.22",
+                 AptStatus=APT_STATUS),
+        _cols("serverDateTime:datetime AptNum:id PatNum:id AptStatus:enum Pattern Confirmed:id "
+              "confirmed:cat TimeLocked:bool Op:id Note ProvNum:id provAbbr ProvHyg:id "
+              "AptDateTime:datetime NextAptNum:id UnschedStatus:id unschedStatus:cat IsNewPatient:bool "
+              "ProcDescript ClinicNum:id IsHygiene:bool DateTStamp:datetime DateTimeArrived:datetime "
+              "DateTimeSeated:datetime DateTimeDismissed:datetime InsPlan1:id InsPlan2:id "
+              "DateTimeAskedToArrive:datetime colorOverride AppointmentTypeNum:id SecUserNumEntry:id "
+              "SecDateTEntry:datetime Priority:cat PatternSecondary ItemOrderPlanned:int"),
+        change_filter="DateTStamp", expiry="live", date_range=("dateStart", "dateEnd"),
+        enum_values={"AptStatus": APT_STATUS},
+        doc="apiappointments.html#Appointments GET (multiple)",
+        notes="dateStart/dateEnd are inclusive. Pattern: one character per 5 minutes.",
+    ),
+    Resource(
+        "procedurelogs", "procedurelogs", "ProcNum", "21.1",
+        _filters("PatNum:int AptNum:int@22.3.32 ProcStatus:enum@25.2.21 PlannedAptNum:int@24.4.5 "
+                 "ClinicNum:int@23.3.13 CodeNum:int@25.2.21 DateTStamp:datetime",
+                 ProcStatus=tuple(enums.PROC_STATUS)),
+        _cols("ProcNum:id PatNum:id AptNum:id ProcDate:date ProcFee:money Surf ToothNum ToothRange "
+              "Priority:id priority:cat ProcStatus:enum ProvNum:id provAbbr Dx:id dxName PlannedAptNum:id "
+              "PlaceService:cat Prosthesis DateOriginalProsth:date ClaimNote DateEntryC:date ClinicNum:id "
+              "CodeNum:id procCode descript UnitQty:int BaseUnits:int DateTP:date SiteNum:id "
+              "HideGraphics:bool CanadianTypeCodes ProcTime:time ProcTimeEnd:time DateTStamp:datetime "
+              "Prognosis:id IsLocked:bool BillingNote Discount:money IsDateProsthEst:bool "
+              "SecDateEntry:datetime serverDateTime:datetime"),
+        change_filter="DateTStamp",
+        enum_values={"ProcStatus": tuple(enums.PROC_STATUS)},
+        doc="apiprocedurelogs.html#ProcedureLogs GET (multiple)",
+        notes="No ProcDate range filter: a date window needs a full pull (or DateTStamp / a ShortQuery).",
+    ),
+    Resource(
+        "claimprocs", "claimprocs", "ClaimProcNum", "22.2.33",
+        _filters("ProcNum:int@23.2.16 ClaimNum:int PatNum:int Status:enum@24.4.13 "
+                 "ClaimPaymentNum:int@23.2.16",
+                 Status=tuple(enums.CLAIMPROC_STATUS)),
+        _cols("ClaimProcNum:id ProcNum:id ClaimNum:id PatNum:id ProvNum:id FeeBilled:money InsPayEst:money "
+              "DedApplied:money Status:enum InsPayAmt:money Remarks ClaimPaymentNum:id PlanNum:id "
+              "DateCP:date WriteOff:money CodeSent AllowedOverride:money Percentage:int PercentOverride:int "
+              "CopayAmt:money NoBillIns:bool PaidOtherIns:money BaseEst:money CopayOverride:money "
+              "ProcDate:date DateEntry:date DedEst:money DedEstOverride:money InsEstTotal:money "
+              "InsEstTotalOverride:money PaidOtherInsOverride:money EstimateNote WriteOffEst:money "
+              "WriteOffEstOverride:money ClinicNum:id InsSubNum:id PaymentRow:int PayPlanNum:id "
+              "ClaimPaymentTracking:id claimPaymentTracking:cat SecUserNumEntry:id SecDateEntry:date "
+              "SecDateTEdit:datetime DateSuppReceived:date DateInsFinalized:date IsTransfer:bool "
+              "ClaimAdjReasonCodes"),
+        enum_values={"Status": tuple(enums.CLAIMPROC_STATUS)},
+        doc="apiclaimprocs.html#ClaimProcs GET (multiple)",
+        notes="-1 in override columns means 'no override'. No change filter.",
+    ),
+    Resource(
+        "claims", "claims", "ClaimNum", "22.2",
+        _filters("PatNum:int ClaimStatus:enum@23.3.11 SecDateTEdit:datetime@23.3.11",
+                 ClaimStatus=enums.CLAIM_STATUS),
+        _cols("ClaimNum:id PatNum:id DateService:date DateSent:date ClaimStatus:enum DateReceived:date "
+              "PlanNum:id ProvTreat:id ClaimFee:money InsPayEst:money InsPayAmt:money DedApplied:money "
+              "IsProsthesis:cat PriorDate:date ReasonUnderPaid ClaimNote ClaimType:cat ProvBill:id "
+              "PlaceService:cat AccidentRelated:cat AccidentDate:date AccidentST IsOrtho:bool "
+              "OrthoRemainM:int OrthoDate:date PatRelat:cat PlanNum2:id PatRelat2:cat WriteOff:money "
+              "ClaimForm:id InsSubNum:id InsSubNum2:id PriorAuthorizationNumber CustomTracking:id "
+              "customTracking:cat OrthoTotalM:int SecDateTEdit:datetime"),
+        change_filter="SecDateTEdit",
+        enum_values={"ClaimStatus": enums.CLAIM_STATUS},
+        doc="apiclaims.html#Claims GET (multiple)",
+    ),
+    Resource(
+        "payments", "payments", "PayNum", "22.2.32",
+        _filters("PayType:int@23.3.11 PatNum:int DateEntry:date"),
+        _cols("PayNum:id PayType:id payType:cat PayDate:date PayAmt:money CheckNum BankBranch PayNote "
+              "PatNum:id ClinicNum:id DateEntry:date DepositNum:id Receipt IsRecurringCC:bool "
+              "SecUserNumEntry:id SecDateTEdit:datetime PaymentSource:cat ProcessStatus:cat "
+              "RecurringChargeDate:date IsCcCompleted:bool serverDateTime:datetime"),
+        change_filter="DateEntry",
+        doc="apipayments.html#Payments GET",
+        notes="DateEntry: payments entered on or after a date (not a range).",
+    ),
+    Resource(
+        "paysplits", "paysplits", "SplitNum", "22.4.16",
+        _filters("PatNum:int PayNum:int ProcNum:int@24.4.24"),
+        _cols("SplitNum:id SplitAmt:money PatNum:id PayNum:id ProvNum:id PayPlanNum:id DatePay:date "
+              "ProcNum:id DateEntry:date UnearnedType:id unearnedType:cat ClinicNum:id SecDateTEdit:datetime "
+              "AdjNum:id PayPlanChargeNum:id PayPlanDebitType:cat"),
+        doc="apipaysplits.html#PaySplits GET",
+        notes="PatNum/PayNum optional since 24.4.24 (older offices need one of them).",
+    ),
+    Resource(
+        "adjustments", "adjustments", "AdjNum", "22.2.21",
+        _filters("PatNum:int! AdjType:int@22.2.33 ProcNum:int@22.4.28"),
+        _cols("AdjNum:id AdjDate:date AdjAmt:money PatNum:id AdjType:id adjType:cat ProvNum:id AdjNote "
+              "ProcDate:date ProcNum:id DateEntry:date ClinicNum:id SecUserNumEntry:id "
+              "SecDateTEdit:datetime"),
+        doc="apiadjustments.html#Adjustments GET",
+        notes="PatNum is required: a practice-wide pull is one call per patient, or one ShortQuery.",
+    ),
+    Resource(
+        "providers", "providers", "ProvNum", "21.1",
+        _filters("ClinicNum:int DateTStamp:datetime@21.3"),
+        _cols("ProvNum:id Abbr LName FName MI Suffix FeeSched:id Specialty:id SSN StateLicense "
+              "IsSecondary:bool provColor IsHidden:bool UsingTIN:bool SigOnFile:bool NationalProvID "
+              "DateTStamp:datetime IsNotPerson:bool ProvStatus:enum IsHiddenReport:bool Birthdate:date "
+              "SchedNote PreferredName serverDateTime:datetime"),
+        change_filter="DateTStamp", expiry="lookup",
+        enum_values={"ProvStatus": tuple(enums.PROV_STATUS)},
+        doc="apiproviders.html#Providers GET (multiple)",
+        notes="IsSecondary true = hygienist.",
+    ),
+    Resource(
+        "operatories", "operatories", "OperatoryNum", "21.1",
+        _filters("ClinicNum:int"),
+        _cols("OperatoryNum:id OpName Abbrev ItemOrder:int IsHidden:bool ProvDentist:id ProvHygienist:id "
+              "IsHygiene:bool ClinicNum:id SetProspective:bool IsWebSched:bool OperatoryType:id "
+              "operatoryType:cat"),
+        expiry="lookup", doc="apioperatories.html#Operatories GET (multiple)",
+    ),
+    Resource(
+        "clinics", "clinics", "ClinicNum", "21.1", (),
+        _cols("ClinicNum:id Description Address Address2 City State Zip BillingAddress BillingAddress2 "
+              "BillingCity BillingState BillingZip PayToAddress PayToAddress2 PayToCity PayToState PayToZip "
+              "Phone Abbr IsHidden:bool"),
+        expiry="lookup", doc="apiclinics.html#Clinics GET",
+        notes="Empty: the office does not use clinics.",
+    ),
+    Resource(
+        "procedurecodes", "procedurecodes", "CodeNum", "22.3.22",
+        _filters("DateTStamp:datetime@22.4.28"),
+        _cols("CodeNum:id ProcCode Descript AbbrDesc ProcTime ProcCat:id procCat:cat TreatArea:cat "
+              "NoBillIns:bool IsProsth:bool DefaultNote IsHygiene:bool AlternateCode1 MedicalCode "
+              "IsTaxed:bool PaintType:cat LaymanTerm IsCanadianLab:bool BaseUnits:int SubstitutionCode "
+              "SubstOnlyIf:cat DateTStamp:datetime DrugNDC RevenueCodeDefault ProvNumDefault:id "
+              "CanadaTimeUnits:float IsRadiology:bool DefaultClaimNote DefaultTPNote PaintText "
+              "AreaAlsoToothRange:bool DiagnosticCodes"),
+        change_filter="DateTStamp", expiry="lookup",
+        doc="apiprocedurecodes.html#ProcedureCodes GET (multiple)",
+    ),
+    Resource(
+        "recalls", "recalls", "RecallNum", "22.4.40",
+        _filters("PatNum:int"),
+        _cols("RecallNum:id PatNum:id DateDue:date DatePrevious:date RecallInterval RecallStatus:id "
+              "recallStatus:cat Note IsDisabled:bool DateTStamp:datetime RecallTypeNum:id "
+              "DisableUntilBalance:money DisableUntilDate:date DateScheduled:date Priority:cat "
+              "TimePatternOverride"),
+        doc="apirecalls.html#Recalls GET",
+    ),
+    Resource(
+        "schedules", "schedules", "ScheduleNum", "22.1",
+        _filters("date:date dateStart:date dateEnd:date SchedType:enum BlockoutDefNum:int ProvNum:int "
+                 "EmployeeNum:int", SchedType=tuple(enums.SCHED_TYPE)),
+        _cols("ScheduleNum:id SchedDate:date StartTime:time StopTime:time SchedType:enum ProvNum:id "
+              "BlockoutType:id blockoutType:cat Note operatories EmployeeNum:id DateTStamp:datetime"),
+        expiry="live", date_range=("dateStart", "dateEnd"),
+        enum_values={"SchedType": tuple(enums.SCHED_TYPE)},
+        doc="apischedules.html#Schedules GET (multiple)",
+        notes="Without any date filter the API returns today's schedules only.",
+    ),
+    Resource(
+        "definitions", "definitions", "DefNum", "21.1",
+        _filters("Category:int includeHidden:bool"),
+        _cols("DefNum:id ItemName ItemValue Category:int category:cat isHidden:bool"),
+        expiry="lookup", doc="apidefinitions.html#Definitions GET",
+    ),
+    Resource(
+        "insplans", "insplans", "PlanNum", "22.3.30",
+        _filters("PlanType@24.2.11 CarrierNum:int@24.2.11"),
+        _cols("PlanNum:id GroupName GroupNum PlanNote FeeSched:id PlanType:cat ClaimFormNum:id "
+              "ClaimsUseUCR:bool CopayFeeSched:id EmployerNum:id CarrierNum:id IsMedical:bool FilingCode:id "
+              "ShowBaseUnits:bool CodeSubstNone:bool IsHidden:bool MonthRenew:int FilingCodeSubtype:id "
+              "CobRule:cat SecUserNumEntry:id SecDateEntry:date SecDateTEdit:datetime BillingType:id "
+              "ExclusionFeeRule:cat ManualFeeSchedNum:id IsBlueBookEnabled:bool "
+              "InsPlansZeroWriteOffsOnAnnualMaxOverride:cat InsPlansZeroWriteOffsOnFreqOrAgingOverride:cat"),
+        expiry="lookup", doc="apiinsplans.html#InsPlans GET (multiple)",
+    ),
+    Resource(
+        "patplans", "patplans", "PatPlanNum", "22.4.27",
+        _filters("PatNum:int InsSubNum:int"),
+        _cols("PatPlanNum:id PatNum:id Ordinal:int IsPending:bool Relationship:cat PatID InsSubNum:id "
+              "OrthoAutoFeeBilledOverride:money OrthoAutoNextClaimDate:date SecDateTEntry:datetime "
+              "SecDateTEdit:datetime"),
+        doc="apipatplans.html#PatPlans GET",
+    ),
+    Resource(
+        "inssubs", "inssubs", "InsSubNum", "22.4.28",
+        _filters("PlanNum:int Subscriber:int SecDateTEdit:datetime"),
+        _cols("InsSubNum:id PlanNum:id Subscriber:id DateEffective:date DateTerm:date SubscriberID "
+              "BenefitNotes ReleaseInfo:bool AssignBen:bool SubscNote SecDateTEdit:datetime"),
+        change_filter="SecDateTEdit", doc="apiinssubs.html#InsSubs GET (multiple)",
+    ),
+    Resource(
+        "carriers", "carriers", "CarrierNum", "22.4.16", (),
+        _cols("CarrierNum:id CarrierName Address Address2 City State Zip Phone ElectID NoSendElect:cat "
+              "IsHidden:bool"),
+        expiry="lookup", doc="apicarriers.html#Carriers GET (multiple)",
+    ),
+]
+
+RESOURCES: dict[str, Resource] = {r.name: r for r in _R}
+
+# ShortQuery: PUT queries/ShortQuery with {"SqlCommand": ...}; at most 100 rows per call, in every mode.
+SHORTQUERY_PATH = "queries/ShortQuery"
+SHORTQUERY_PAGE = 100
+SHORTQUERY_PERMISSION = "Queries ($15 tier or higher)"
+
+
+# --- lookup and validation ----------------------------------------------------------------------
+
+
+def resource(name: str) -> Resource:
+    """The catalogue entry for ``name`` (case-insensitive, leading/trailing slashes ignored)."""
+    wanted = name.strip("/").lower() if isinstance(name, str) else ""
+    for key, res in RESOURCES.items():
+        if key.lower() == wanted:
+            return res
+    import difflib
+
+    close = difflib.get_close_matches(wanted, [k.lower() for k in RESOURCES], n=1)
+    near = f" Did you mean {close[0]!r}?" if close else ""
+    raise UnknownResource(
+        f"Unknown resource {name!r}.{near}",
+        cause="odnb reads only the list resources in its catalogue",
+        fix="Use one of: " + ", ".join(RESOURCES) + ". For anything else, use Client.query(sql).",
+    )
+
+
+def _as_date(value: Any, name: str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise InvalidParameter(
+        f"{name}={value!r} is not a date.",
+        cause="dates go to Open Dental as yyyy-MM-dd",
+        fix=f"Pass {name} as 'YYYY-MM-DD' (e.g. '2026-01-31') or a datetime.date.",
+    )
+
+
+def _as_datetime(value: Any, name: str) -> datetime:
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if isinstance(value, str):
+        text = value.strip().replace("T", " ")
+        for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+            try:
+                return datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+    raise InvalidParameter(
+        f"{name}={value!r} is not a date and time.",
+        cause="Open Dental wants this filter as yyyy-MM-dd HH:mm:ss",
+        fix=f"Pass {name} as 'YYYY-MM-DD HH:MM:SS' (e.g. '2026-01-31 08:00:00'), a date or a datetime.",
+    )
+
+
+def _format_value(f: Filter, value: Any, res: Resource) -> str:
+    if f.type == "date":
+        return _as_date(value, f.name).isoformat()
+    if f.type == "datetime":
+        return _as_datetime(value, f.name).strftime("%Y-%m-%d %H:%M:%S")
+    if f.type == "int":
+        if isinstance(value, bool) or not (
+            isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
+        ):
+            raise InvalidParameter(
+                f"{f.name}={value!r} is not a whole number.",
+                cause=f"{f.name} is a number (a key such as PatNum or ClinicNum)",
+                fix=f"Pass {f.name} as an int, e.g. {f.name}=12.",
+            )
+        return str(int(value))
+    if f.type == "bool":
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower()
+        raise InvalidParameter(
+            f"{f.name}={value!r} is not true/false.", cause=f"{f.name} is a yes/no filter",
+            fix=f"Pass {f.name}=True or {f.name}=False.",
+        )
+    if f.type == "enum" and f.choices:
+        if isinstance(value, int) and not isinstance(value, bool):
+            mapping = {
+                "ProcStatus": enums.PROC_STATUS, "AptStatus": enums.APT_STATUS,
+                "Status": enums.CLAIMPROC_STATUS, "PatStatus": enums.PAT_STATUS,
+                "SchedType": enums.SCHED_TYPE, "Gender": enums.GENDER, "Position": enums.POSITION,
+            }.get(f.name)
+            if mapping is not None:
+                with contextlib.suppress(KeyError):
+                    value = enums.text_of(mapping, value)
+        for choice in f.choices:
+            if isinstance(value, str) and choice.lower() == value.strip().lower():
+                return choice
+        raise InvalidParameter(
+            f"{f.name}={value!r} is not a valid {res.name} {f.name}.",
+            cause=f"{f.name} takes the API's text values",
+            fix=f"Use one of: {', '.join(f.choices)}.",
+        )
+    return str(value)
+
+
+def validate_params(res: Resource, params: Mapping[str, Any]) -> dict[str, str]:
+    """Check ``params`` against the resource's filters and format them for the query string.
+
+    Names match case-insensitively and come out spelled as the docs spell them; ``None`` values are
+    dropped. Raises :class:`UnknownParameter` / :class:`InvalidParameter` (no request is made).
+    """
+    out: dict[str, str] = {}
+    valid = ", ".join(f.name for f in res.filters) or "(none: this resource takes no filters)"
+    for name, value in params.items():
+        if value is None:
+            continue
+        if name in RESERVED or name.lower() in ("offset", "limit"):
+            raise UnknownParameter(
+                f"{name} is not a filter odnb lets you set.",
+                cause="odnb pages through every result for you (Offset/Limit by the mode's page size)",
+                fix="Drop it; use Client.iter_pages(...) to work page by page.",
+            )
+        f = res.filter(name)
+        if f is None:
+            import difflib
+
+            close = difflib.get_close_matches(name, [x.name for x in res.filters], n=1, cutoff=0.6)
+            near = f" Did you mean {close[0]!r}?" if close else ""
+            raise UnknownParameter(
+                f"{res.name} has no filter {name!r}.{near}",
+                cause=f"Open Dental's {res.name} GET takes only its documented filters",
+                fix=f"Use one of: {valid}.",
+            )
+        out[f.name] = _format_value(f, value, res)
+    missing = [n for n in res.required if n not in out]
+    if missing:
+        raise InvalidParameter(
+            f"{res.name} needs {', '.join(missing)}.",
+            cause=f"Open Dental's {res.name} GET refuses requests without {', '.join(missing)}",
+            fix=f"Pass {missing[0]}=...; {res.notes}".strip(),
+        )
+    if res.date_range:
+        start_name, end_name = res.date_range
+        if start_name in out and end_name in out and out[start_name] > out[end_name]:
+            raise InvalidParameter(
+                f"{start_name} {out[start_name]} is after {end_name} {out[end_name]}.",
+                cause="the range would be empty",
+                fix=f"Swap them: {start_name} is the first day, {end_name} the last (both inclusive).",
+            )
+    return out
+
+
+def version_hint(res: Resource, params: Mapping[str, str]) -> str:
+    """Which filters used need which Open Dental version (for error messages)."""
+    newer = [f"{f.name} needs {f.added}" for n in params if (f := res.filter(n)) and f.added]
+    base = f"{res.name} itself needs {res.added}"
+    return "Versions: " + "; ".join([base, *newer]) + "."
+
+
+# --- typing ---------------------------------------------------------------------------------------
+
+_NO_DATE = "0001-01-01"
+_BOOLS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
+
+
+def _text(s: pd.Series) -> pd.Series:
+    """Column as strings (missing stays missing)."""
+    if s.dtype == object or str(s.dtype) in ("str", "string"):
+        return s.where(s.isna(), s.astype(str))
+    return s.astype(str).where(s.notna())
+
+
+def _to_number(s: pd.Series, dtype: str) -> pd.Series:
+    if s.dtype == object or str(s.dtype) in ("str", "string"):
+        s = _text(s).str.strip().str.replace(",", "", regex=False).replace("", None)
+    num = pd.to_numeric(s, errors="coerce")
+    if dtype == "Int64":
+        num = num.round()
+    return num.astype(dtype)
+
+
+def _to_bool(s: pd.Series) -> pd.Series:
+    if s.dtype == bool or str(s.dtype) == "boolean":
+        return s.astype("boolean")
+    mapped = _text(s).str.strip().str.lower().map(_BOOLS)
+    return mapped.astype("boolean")
+
+
+def _via_unique(s: pd.Series, parse: Any, dtype: str) -> pd.Series:
+    """Parse each distinct value once (dates and times repeat a lot), then spread back."""
+    codes, uniques = pd.factorize(_text(s).str.strip())
+    parsed = pd.Series(parse(pd.Series(uniques, dtype=object)), dtype=dtype).array
+    taken = parsed.take(codes, allow_fill=True)
+    return pd.Series(taken, index=s.index, dtype=dtype)
+
+
+def _parse_datetimes(text: pd.Series) -> pd.Series:
+    none = text.isna() | (text == "") | text.astype(str).str.startswith(_NO_DATE)
+    return pd.to_datetime(text.where(~none), format="ISO8601", errors="coerce")
+
+
+def _to_datetime(s: pd.Series) -> pd.Series:
+    return _via_unique(s, _parse_datetimes, "datetime64[ns]")
+
+
+def _to_timedelta(s: pd.Series) -> pd.Series:
+    return _via_unique(s, lambda t: pd.to_timedelta(t.where(t != ""), errors="coerce"), "timedelta64[ns]")
+
+
+def _to_category(s: pd.Series, known: tuple[str, ...]) -> pd.Series:
+    text = _text(s)
+    seen = [v for v in pd.unique(text.dropna()) if v not in known]
+    return pd.Series(pd.Categorical(text, categories=[*known, *sorted(seen)]), index=s.index)
+
+
+def convert(s: pd.Series, kind: str, known: tuple[str, ...] = ()) -> pd.Series:
+    """Type one column (vectorised) by catalogue kind."""
+    dtype = DTYPES[kind]
+    if kind in ("id", "int", "money", "float"):
+        return _to_number(s, dtype)
+    if kind == "bool":
+        return _to_bool(s)
+    if kind in ("date", "datetime"):
+        return _to_datetime(s)
+    if kind == "time":
+        return _to_timedelta(s)
+    if kind in ("enum", "cat"):
+        return _to_category(s, known)
+    return _text(s).astype("str")
+
+
+def empty_frame(res: Resource) -> pd.DataFrame:
+    """A typed frame with every documented column and no rows."""
+    return type_frame(res, [])
+
+
+def type_frame(res: Resource, rows: list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
+    """Typed, de-duplicated frame from the API's records: documented columns first (catalogue order,
+    added empty if absent), then unknown columns as sent. Duplicate primary keys keep the last row."""
+    raw = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame.from_records(rows)
+    out: dict[str, pd.Series] = {}
+    n = len(raw)
+    for col, kind in res.columns.items():
+        if col in raw.columns:
+            out[col] = convert(raw[col], kind, res.enum_values.get(col, ()))
+            bad = int((out[col].isna() & raw[col].notna() & (_text(raw[col]).str.strip() != "")).sum()) \
+                if kind in ("id", "int", "money", "float", "bool", "time") else 0
+            if bad:
+                log.warning("%s.%s: %d value(s) could not be read as %s and are missing", res.name, col,
+                            bad, kind)
+        elif kind in ("enum", "cat"):
+            known = list(res.enum_values.get(col, ()))
+            out[col] = pd.Series(pd.Categorical([None] * n, categories=known), index=raw.index)
+        else:
+            out[col] = pd.Series(index=raw.index, dtype=DTYPES[kind])
+    for col in raw.columns:
+        if col not in out:
+            out[col] = raw[col]
+    df = pd.DataFrame(out, index=raw.index)
+    if res.key in df.columns and len(df):
+        df = df.drop_duplicates(subset=[res.key], keep="last")
+    return df.reset_index(drop=True)
+
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
+
+
+def type_query_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Light typing for ShortQuery results (no catalogue): ``...Num`` columns -> Int64, ISO date strings
+    -> datetime64 (``0001-01-01`` as NaT), numeric strings -> Float64, the rest unchanged."""
+    df = pd.DataFrame.from_records(rows)
+    for col in df.columns:
+        s = df[col]
+        values = s.dropna()
+        if values.empty:
+            continue
+        textual = s.dtype == object or str(s.dtype) in ("str", "string")
+        if col.endswith("Num") and (
+            pd.api.types.is_numeric_dtype(s) or (textual and _text(values).str.fullmatch(r"-?\d+").all())
+        ):
+            df[col] = _to_number(s, "Int64")
+        elif textual and _text(values).str.match(_ISO).all():
+            df[col] = _to_datetime(s)
+        elif pd.api.types.is_float_dtype(s):
+            df[col] = s.astype("Float64")
+        elif pd.api.types.is_integer_dtype(s):
+            df[col] = s.astype("Int64")
+    return df
