@@ -161,6 +161,7 @@ CREATE INDEX ix_payment_pat ON payment (PatNum);
 CREATE INDEX ix_claim_pat ON claim (PatNum);
 CREATE INDEX ix_recall_pat ON recall (PatNum);
 CREATE INDEX ix_schedule_date ON schedule (SchedDate);
+CREATE INDEX ix_scheduleop_sched ON scheduleop (ScheduleNum);
 """
 
 

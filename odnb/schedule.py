@@ -1,0 +1,611 @@
+"""Scheduled reports: a TOML jobs file, relative dates, a foreground runner and systemd/cron installers.
+
+The jobs file (``--jobs FILE``, default ``jobs.toml`` next to the config file)::
+
+    [[job]]
+    name = "weekly-kpis"                 # unique; letters, digits, '.', '_', '-'
+    notebook = "practice_kpis"           # curated name or path of an .ipynb
+    profiles = ["north", "south"]        # or: profile = "demo"
+    cron = "0 7 * * MON"                 # minute hour day-of-month month day-of-week (local time)
+    email = ["owner@example.com"]        # optional
+    [job.parameters]
+    period = "last month"                # expands into start and end
+
+Relative dates (resolved against the scheduled run's date): ``today``, ``yesterday``, ``N days ago``
+(one day); ``last week`` (Mon-Sun), ``this week`` / ``week to date``, ``last month``, ``this month`` /
+``month to date``, ``last year``, ``this year`` / ``year to date``, ``last N days`` (ending yesterday)
+(periods). ``period = "<period>"`` sets ``start`` and ``end``; ``start = "last month"`` takes the period's
+first day, ``end = "last month"`` its last; ``"last month start"`` / ``"last month end"`` say it outright.
+
+Example:
+    >>> from datetime import date
+    >>> expand_parameters({"period": "last month", "months": 3}, today=date(2026, 11, 24))
+    {'months': 3, 'start': '2026-10-01', 'end': '2026-10-31'}
+    >>> resolve_phrase("last week", date(2026, 11, 24))
+    (datetime.date(2026, 11, 16), datetime.date(2026, 11, 22))
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import fcntl
+import html
+import io
+import json
+import os
+import re
+import shutil
+import sys
+import time
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+JOB_FIELDS = frozenset({"name", "notebook", "profile", "profiles", "cron", "email", "parameters"})
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+ROLLUP_DIR = "_rollups"  # under $ODNB_REPORTS_DIR; profile names cannot start with "_"
+UNIT_NAME = "odnb-schedule"
+
+
+def _log(message: str) -> None:
+    """Progress lines, flushed at once so journald / docker logs show them as they happen."""
+    print(message, flush=True)
+
+
+class ScheduleError(Exception):
+    """A jobs file or a relative date that cannot be used: what is wrong, and how to fix it."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Relative dates
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _month_end(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def resolve_phrase(text: str, today: date) -> tuple[date, date] | None:
+    """``(first, last)`` for a relative-date phrase (a single day gives first == last), else None."""
+    t = " ".join(text.lower().split())
+    if t == "today":
+        return today, today
+    if t == "yesterday":
+        return today - timedelta(days=1), today - timedelta(days=1)
+    if m := re.fullmatch(r"(\d{1,4}) days? ago", t):
+        day = today - timedelta(days=int(m.group(1)))
+        return day, day
+    if m := re.fullmatch(r"last (\d{1,4}) days", t):
+        return today - timedelta(days=int(m.group(1))), today - timedelta(days=1)
+    monday = today - timedelta(days=today.weekday())
+    if t == "last week":
+        return monday - timedelta(days=7), monday - timedelta(days=1)
+    if t in ("this week", "week to date"):
+        return monday, today
+    if t == "last month":
+        last = _month_start(today) - timedelta(days=1)
+        return _month_start(last), last
+    if t in ("this month", "month to date"):
+        return _month_start(today), today
+    if t == "last year":
+        return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
+    if t in ("this year", "year to date"):
+        return date(today.year, 1, 1), today
+    return None
+
+
+def _is_date_name(name: str) -> bool:
+    return name in ("start", "end", "date", "period") or name.endswith(("_start", "_end", "_date"))
+
+
+def _resolve_value(name: str, value: str, today: date) -> str:
+    text = value.strip()
+    with contextlib.suppress(ValueError):
+        return date.fromisoformat(text).isoformat()
+    end_word = None
+    if m := re.fullmatch(r"(.+?)\s+(start|end)", text, re.I):
+        text, end_word = m.group(1), m.group(2).lower()
+    span = resolve_phrase(text, today)
+    if span is None:
+        if end_word is None and not _is_date_name(name):
+            return value  # ordinary text parameter
+        raise ScheduleError(f"Parameter {name} = {value!r} is neither a date (yyyy-mm-dd) nor a relative "
+                            "date. "
+                            "Use e.g. 'yesterday', '7 days ago', 'last month', 'last month start', "
+                            "'month to date', 'last 30 days'.")
+    if end_word is None:
+        if span[0] == span[1] or name == "start" or name.endswith("_start"):
+            end_word = "start"
+        elif name == "end" or name.endswith("_end"):
+            end_word = "end"
+        else:
+            raise ScheduleError(f"Parameter {name} = {value!r} is a period: say which day, e.g. "
+                                f"'{text} start' or '{text} end' (or name the parameter period).")
+    return (span[0] if end_word == "start" else span[1]).isoformat()
+
+
+def expand_parameters(params: Mapping[str, Any], today: date | None = None) -> dict[str, Any]:
+    """Resolve relative dates in notebook parameters (``period`` becomes ``start`` and ``end``)."""
+    today = today or date.today()
+    out: dict[str, Any] = {}
+    for name, value in params.items():
+        if name == "period" and isinstance(value, str):
+            span = resolve_phrase(value, today)
+            if span is None:
+                raise ScheduleError(f"period = {value!r} is not a known period. Use one of: last week, "
+                                    "this week, last month, month to date, last year, year to date, "
+                                    "last N days, today, yesterday.")
+            out["start"], out["end"] = span[0].isoformat(), span[1].isoformat()
+        elif isinstance(value, str):
+            out[name] = _resolve_value(name, value, today)
+        else:
+            out[name] = value
+    if "start" in out and "end" in out and str(out["start"]) > str(out["end"]):
+        raise ScheduleError(f"start {out['start']} is after end {out['end']}.")
+    return {k: out[k] for k in [k for k in out if k not in ("start", "end")] + ["start", "end"] if k in out}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Jobs file
+
+
+@dataclass(frozen=True)
+class Job:
+    """One scheduled report: a notebook over one or more profiles, on a cron schedule."""
+
+    name: str
+    notebook: str
+    profiles: tuple[str, ...]
+    cron: str
+    email: tuple[str, ...] = ()
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def next_runs(self, after: datetime, count: int = 3) -> list[datetime]:
+        """The next ``count`` scheduled times strictly after ``after`` (local, naive)."""
+        from croniter import croniter
+
+        it = croniter(self.cron, after)
+        return [it.get_next(datetime) for _ in range(count)]
+
+    def last_due(self, now: datetime) -> datetime:
+        """The latest scheduled time at or before ``now``."""
+        from croniter import croniter
+
+        return croniter(self.cron, now + timedelta(seconds=1)).get_prev(datetime)
+
+
+def default_jobs_path() -> Path:
+    """``jobs.toml`` next to the config file."""
+    from odnb import config
+
+    return config.config_path().parent / "jobs.toml"
+
+
+def _job_from_table(table: Any, where: str) -> Job:
+    from croniter import croniter
+
+    if not isinstance(table, dict):
+        raise ScheduleError(f"{where} is not a table: write [[job]] followed by key = value lines.")
+    unknown = sorted(set(table) - JOB_FIELDS)
+    if unknown:
+        known = ", ".join(sorted(JOB_FIELDS))
+        raise ScheduleError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {known}.")
+    name = table.get("name")
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise ScheduleError(f"{where}: name must be text of letters, digits, '.', '_' or '-' (got {name!r}).")
+    where = f"{where} ({name})"
+    if not isinstance(table.get("notebook"), str) or not table["notebook"]:
+        raise ScheduleError(f"{where}: notebook is missing: write notebook = \"practice_kpis\".")
+    if ("profile" in table) == ("profiles" in table):
+        raise ScheduleError(f"{where}: give exactly one of profile = \"name\" or profiles = [\"a\", \"b\"].")
+    profiles = [table["profile"]] if "profile" in table else table["profiles"]
+    if not isinstance(profiles, list) or not profiles or not all(isinstance(p, str) and p for p in profiles):
+        raise ScheduleError(f"{where}: profiles must be a non-empty list of profile names.")
+    if len(set(profiles)) != len(profiles):
+        raise ScheduleError(f"{where}: profiles lists a profile twice.")
+    cron = table.get("cron")
+    if not isinstance(cron, str) or len(cron.split()) != 5 or not croniter.is_valid(cron):
+        raise ScheduleError(f"{where}: cron {cron!r} is not a 5-field cron expression "
+                            "(minute hour day month weekday), e.g. \"0 7 * * MON\".")
+    email = table.get("email", [])
+    if isinstance(email, str):
+        email = [email]
+    if not isinstance(email, list) or not all(isinstance(a, str) and "@" in a for a in email):
+        raise ScheduleError(f"{where}: email must be a list of addresses, e.g. [\"owner@example.com\"].")
+    params = table.get("parameters", {})
+    if not isinstance(params, dict):
+        raise ScheduleError(f"{where}: parameters must be a table: [job.parameters] then name = value.")
+    from odnb.report import ReportError, check_parameters
+
+    try:
+        check_parameters(params)
+        expand_parameters(params, date(2026, 1, 15))  # any day: checks the vocabulary now, not at 7 am
+    except (ReportError, ScheduleError) as exc:
+        raise ScheduleError(f"{where}: {exc}") from None
+    return Job(name=name, notebook=table["notebook"], profiles=tuple(profiles), cron=" ".join(cron.split()),
+               email=tuple(email), parameters=dict(params))
+
+
+def load_jobs(path: Path | None = None) -> list[Job]:
+    """Parse and check a jobs file; every problem is reported with the file, job and fix."""
+    path = Path(path or default_jobs_path()).expanduser()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScheduleError(f"No jobs file at {path}. Create it (see `odnb schedule --help`) or pass "
+                            "--jobs FILE.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScheduleError(f"{path} is not valid TOML: {exc}.") from None
+    tables = data.get("job", [])
+    extra = sorted(set(data) - {"job"})
+    if extra or not isinstance(tables, list) or not tables:
+        raise ScheduleError(f"{path}: expected one or more [[job]] tables"
+                            + (f" (found {', '.join(extra)})" if extra else "") + ".")
+    jobs = [_job_from_table(t, f"{path}: job {i + 1}") for i, t in enumerate(tables)]
+    names = [j.name for j in jobs]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ScheduleError(f"{path}: job name(s) used twice: {', '.join(dup)}.")
+    return jobs
+
+
+# ---------------------------------------------------------------------------------------------------------
+# State and locks (in the odnb cache dir)
+
+
+def schedule_dir() -> Path:
+    """``$ODNB_CACHE_DIR/schedule`` (0700): state.json and one lock file per job."""
+    from odnb import config
+
+    return config.private_dir(config._cache_root() / "schedule")
+
+
+@contextlib.contextmanager
+def _flock(path: Path, *, block: bool) -> Iterator[bool]:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if block else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def job_lock(name: str) -> contextlib.AbstractContextManager[bool]:
+    """Non-blocking exclusive lock for one job: yields False when another run of it holds the lock."""
+    return _flock(schedule_dir() / f"{name}.lock", block=False)
+
+
+def read_state() -> dict[str, dict[str, Any]]:
+    path = schedule_dir() / "state.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except ValueError:
+        return {}  # a damaged state file: every job is treated as new (no surprise catch-up storm)
+
+
+def update_state(name: str, **values: Any) -> None:
+    """Merge ``values`` into the job's entry of state.json (atomic, under a lock shared by all runners)."""
+    from odnb import config
+
+    folder = schedule_dir()
+    with _flock(folder / "state.lock", block=True):
+        state = read_state()
+        state.setdefault(name, {}).update({k: (v.isoformat(timespec="seconds") if isinstance(v, datetime)
+                                               else v) for k, v in values.items()})
+        config.write_private_file(folder / "state.json", (json.dumps(state, indent=2) + "\n").encode())
+
+
+def due_time(job: Job, now: datetime, state: Mapping[str, Any]) -> datetime | None:
+    """The scheduled time to run now, or None. A new job starts at its next time (it is not run at once);
+    a job that missed several times while nothing ran is due once, for the latest of them."""
+    last = job.last_due(now)
+    seen = state.get(job.name, {}).get("last_due")
+    if seen is None:
+        update_state(job.name, last_due=last)
+        return None
+    return last if last > datetime.fromisoformat(seen) else None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Running jobs
+
+
+@dataclass
+class JobRun:
+    """One run of a job: a report per profile, and a roll-up when there are several."""
+
+    job: Job
+    due: datetime
+    results: list[Any] = field(default_factory=list)
+    rollup_csv: Path | None = None
+    rollup_html: Path | None = None
+    mail_error: str | None = None
+    skipped: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.skipped:
+            return 0
+        if any(not r.ok for r in self.results):
+            return 1
+        return 3 if self.mail_error or any(r.mail_error for r in self.results) else 0
+
+
+def rollup_rows(results: list[Any]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Columns and rows of a roll-up: one row per profile, columns = KPI keys (catalogue order)."""
+    from odnb.report import ordered_kpi_keys
+
+    keys = ordered_kpi_keys({k for r in results if r.kpis for k in r.kpis.get("kpis", {})})
+    rows = []
+    for r in results:
+        payload = r.kpis or {}
+        period = payload.get("period", {})
+        row = {"profile": r.profile, "status": "ok" if r.ok else "failed",
+               "start": period.get("start") or "", "end": period.get("end") or ""}
+        row.update({k: payload.get("kpis", {}).get(k) for k in keys})
+        rows.append(row)
+    return ["profile", "status", "start", "end", *keys], rows
+
+
+def rollup_html(title: str, columns: list[str], rows: list[dict[str, Any]]) -> str:
+    """An email-safe HTML table of a roll-up (values formatted as money / percent / counts)."""
+    from odnb.report import format_kpi, inline_styles, kpi_label
+
+    head = "".join(f"<th>{html.escape(kpi_label(c))}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(format_kpi(c, row[c]) if c not in ('profile', 'status', 'start', 'end') else str(row[c]))}</td>"  # noqa: E501
+                         for c in columns) + "</tr>" for row in rows)
+    return inline_styles(
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>' + html.escape(title)
+        + '</title></head><body style="margin:0;padding:12px 16px;font-family:Helvetica,Arial,sans-serif;'
+        f'font-size:14px;color:#222222;"><h1>{html.escape(title)}</h1>'
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></body></html>\n")
+
+
+def write_rollup(job: Job, results: list[Any], when: datetime) -> tuple[Path, Path, str, str]:
+    """Write ``<job>-<stamp>.csv`` and ``.html`` (0600) under ``$ODNB_REPORTS_DIR/_rollups``."""
+    from odnb import config
+    from odnb.report import default_out_dir, format_kpi, kpi_label
+
+    folder = default_out_dir(ROLLUP_DIR)
+    stem = folder / f"{job.name}-{when:%Y%m%d-%H%M%S}"
+    columns, rows = rollup_rows(results)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows([{k: ("" if v is None else v) for k, v in row.items()} for row in rows])
+    title = f"{job.name}: {job.notebook} for {len(results)} practices"
+    page = rollup_html(title, columns, rows)
+    csv_path, html_path = stem.with_suffix(".csv"), stem.with_suffix(".html")
+    config.write_private_file(csv_path, buf.getvalue().encode())
+    config.write_private_file(html_path, page.encode())
+    text = title + "\n\n" + "\n".join(
+        f"{row['profile']} ({row['status']}): " + "; ".join(
+            f"{kpi_label(c)} {format_kpi(c, row[c])}" for c in columns[4:]) for row in rows) + "\n"
+    return csv_path, html_path, page, text
+
+
+def run_job(job: Job, due: datetime, *, mail_settings: Any = None, ssl_context: Any = None,
+            log: Any = _log) -> JobRun:
+    """Run ``job`` for its scheduled time ``due`` unless another run of it holds its lock."""
+    from odnb.report import ReportError, run_report
+
+    run = JobRun(job, due)
+    with job_lock(job.name) as locked:
+        if not locked:
+            run.skipped = f"job {job.name} is still running elsewhere (lock held); skipped"
+            log(run.skipped)
+            return run
+        update_state(job.name, last_due=due, last_started=datetime.now())
+        params = expand_parameters(job.parameters, due.date())
+        for profile in job.profiles:
+            try:
+                result = run_report(job.notebook, profile=profile, parameters=params,
+                                    email=list(job.email) or None, mail_settings=mail_settings,
+                                    ssl_context=ssl_context)
+            except ReportError as exc:
+                from odnb.report import ReportResult
+
+                result = ReportResult(None, None, None, ok=False, error=str(exc), name=job.notebook,
+                                      profile=profile)
+            run.results.append(result)
+            log(f"{job.name} [{profile}]: " + (str(result.html_path) if result.ok else str(result.error))
+                + (f" (mail not sent: {result.mail_error})" if result.mail_error else ""))
+        if len(job.profiles) > 1:
+            run.rollup_csv, run.rollup_html, page, text = write_rollup(job, run.results, datetime.now())
+            log(f"{job.name}: roll-up {run.rollup_html}")
+            if job.email:
+                from odnb import mail
+
+                try:
+                    settings = mail_settings or mail.require_settings()
+                    mail.send_html(page, list(job.email), settings, subject=f"odnb roll-up: {job.name}",
+                                   text=text, ssl_context=ssl_context)
+                except mail.MailError as exc:
+                    run.mail_error = str(exc)
+                    log(f"{job.name}: roll-up mail not sent: {exc}")
+        failed = [f"{r.profile}: {r.failure.label} {r.failure.ename}" if r.failure else f"{r.profile}: failed"
+                  for r in run.results if not r.ok]
+        update_state(job.name, last_finished=datetime.now(), last_ok=not failed,
+                     last_error="; ".join(failed) or None)
+    return run
+
+
+def run_due(jobs: list[Job], now: datetime | None = None, **options: Any) -> list[JobRun]:
+    """Run every job that is due at ``now`` (each once, even after several missed times)."""
+    now = now or datetime.now()
+    state = read_state()
+    runs = []
+    for job in jobs:
+        due = due_time(job, now, state)
+        if due is not None:
+            runs.append(run_job(job, due, **options))
+    return runs
+
+
+def serve(jobs_path: Path, *, log: Any = _log) -> None:
+    """Foreground loop: catch up once, then sleep until each next scheduled time (re-reads the file)."""
+    jobs = load_jobs(jobs_path)
+    log(f"odnb schedule: {len(jobs)} job(s) from {jobs_path}")
+    while True:
+        try:
+            jobs = load_jobs(jobs_path)
+        except ScheduleError as exc:
+            log(f"odnb schedule: keeping the previous jobs: {exc}")
+        run_due(jobs, log=log)
+        now = datetime.now()
+        wake = min(j.next_runs(now, 1)[0] for j in jobs)
+        time.sleep(max(1.0, min(60.0, (wake - datetime.now()).total_seconds() + 0.5)))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Installers
+
+
+def odnb_command() -> list[str]:
+    """Absolute command line that starts this odnb (the console script beside this Python, else -m)."""
+    script = Path(sys.executable).parent / "odnb"
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script.absolute())]
+    found = shutil.which("odnb")
+    return [str(Path(found).absolute())] if found else [str(Path(sys.executable).absolute()), "-m", "odnb"]
+
+
+def _env_lines() -> dict[str, str]:
+    """Location variables to carry into the unit/crontab (absolute paths; never secrets)."""
+    keep = ("ODNB_CONFIG", "ODNB_CACHE_DIR", "ODNB_REPORTS_DIR")
+    return {k: str(Path(os.environ[k]).expanduser().absolute()) for k in keep if os.environ.get(k)}
+
+
+def systemd_units(jobs_path: Path) -> dict[str, str]:
+    """``odnb-schedule.service`` (oneshot: run what is due) and ``odnb-schedule.timer`` (every minute)."""
+    cmd = " ".join([*odnb_command(), "schedule", "run", "--once", "--jobs", str(jobs_path.absolute())])
+    env = "".join(f"Environment={k}={v}\n" for k, v in _env_lines().items())
+    service = (
+        "[Unit]\nDescription=odnb scheduled reports (runs the jobs that are due)\n"
+        "After=network-online.target\n\n"
+        "[Service]\nType=oneshot\n" + env
+        + "# Secrets: keyring, or an EnvironmentFile=%h/.config/odnb/secrets.env (mode 0600)\n"
+        f"ExecStart={cmd}\n"
+    )
+    timer = (
+        "[Unit]\nDescription=Check odnb scheduled reports every minute\n\n"
+        "[Timer]\nOnCalendar=*-*-* *:*:00\nPersistent=true\nAccuracySec=1s\n\n"
+        "[Install]\nWantedBy=timers.target\n"
+    )
+    return {f"{UNIT_NAME}.service": service, f"{UNIT_NAME}.timer": timer}
+
+
+def cron_line(jobs_path: Path) -> str:
+    """One crontab line: every minute, run whatever is due (state and locks make that idempotent)."""
+    env = " ".join(f"{k}={v}" for k, v in _env_lines().items())
+    log = schedule_dir() / "schedule.log"
+    cmd = " ".join([*odnb_command(), "schedule", "run", "--once", "--jobs", str(jobs_path.absolute())])
+    return f"* * * * * {env + ' ' if env else ''}{cmd} >> {log} 2>&1"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# CLI
+
+
+def register(subparsers: Any) -> None:
+    """``odnb schedule run|install|list``."""
+    parser = subparsers.add_parser("schedule", help="run, install and list scheduled reports",
+                                   description=__doc__.split("Example:")[0],
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="schedule_command", metavar="ACTION", required=True)
+    jobs_help = "jobs file (default: jobs.toml next to the config file)"
+
+    run = sub.add_parser("run", help="run jobs in the foreground (for systemd or a container)")
+    run.add_argument("--jobs", type=Path, help=jobs_help)
+    run.add_argument("--once", action="store_true", help="run what is due now, then exit")
+    run.set_defaults(func=_cmd_run)
+
+    install = sub.add_parser("install", help="print (or write) a systemd timer or a crontab line")
+    kind = install.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--systemd", action="store_true", help="a user service + timer")
+    kind.add_argument("--cron", action="store_true", help="a crontab line")
+    install.add_argument("--jobs", type=Path, help=jobs_help)
+    install.add_argument("--write", action="store_true", help="write the units to ~/.config/systemd/user")
+    install.set_defaults(func=_cmd_install)
+
+    show = sub.add_parser("list", help="each job with its next three runs")
+    show.add_argument("--jobs", type=Path, help=jobs_help)
+    show.set_defaults(func=_cmd_list)
+
+
+def _jobs_or_exit(args: argparse.Namespace) -> tuple[Path, list[Job]] | None:
+    path = Path(args.jobs or default_jobs_path()).expanduser().absolute()
+    try:
+        return path, load_jobs(path)
+    except ScheduleError as exc:
+        print(f"odnb schedule: {exc}", file=sys.stderr)
+        return None
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    loaded = _jobs_or_exit(args)
+    if loaded is None:
+        return 2
+    path, jobs = loaded
+    if not args.once:
+        serve(path)
+        return 0
+    runs = run_due(jobs)
+    if not runs:
+        print("odnb schedule: nothing due")
+    return max((r.exit_code for r in runs), default=0)
+
+
+def _cmd_install(args: argparse.Namespace) -> int:
+    loaded = _jobs_or_exit(args)
+    if loaded is None:
+        return 2
+    path, _ = loaded
+    if args.cron:
+        print(cron_line(path))
+        print("# add it with: (crontab -l 2>/dev/null; odnb schedule install --cron | head -1) | crontab -",
+              file=sys.stderr)
+        return 0
+    units = systemd_units(path)
+    if args.write:
+        folder = Path.home() / ".config" / "systemd" / "user"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in units.items():
+            (folder / name).write_text(text, encoding="utf-8")
+            print(folder / name)
+        print(f"then: systemctl --user daemon-reload && systemctl --user enable --now {UNIT_NAME}.timer\n"
+              "(and `loginctl enable-linger $USER` so it runs while you are logged out)")
+        return 0
+    for name, text in units.items():
+        print(f"# {name}\n{text}")
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    loaded = _jobs_or_exit(args)
+    if loaded is None:
+        return 2
+    _, jobs = loaded
+    state, now = read_state(), datetime.now()
+    for job in jobs:
+        last = state.get(job.name, {})
+        status = ("never run" if "last_finished" not in last
+                  else f"last run {last['last_finished']} ({'ok' if last.get('last_ok') else 'FAILED'})")
+        print(f"{job.name}: {job.notebook} for {', '.join(job.profiles)}, cron \"{job.cron}\", {status}")
+        print("  next: " + ", ".join(f"{t:%a %Y-%m-%d %H:%M}" for t in job.next_runs(now, 3)))
+    return 0
