@@ -9,8 +9,8 @@ Example:
 
 from __future__ import annotations
 
-# Keys the simulator accepts by default. They open only the local demo practice, so they are not secrets,
-# but odnb still treats them as keys: never printed, logged or cached.
+# Keys the simulator accepts by default. They open only the local synthetic practice, so they are not secrets
+# (the README's curl example shows them); odnb still handles them as keys: never logged or cached.
 DEMO_DEVELOPER_KEY = "odnbDemoDeveloper01"
 DEMO_CUSTOMER_KEY = "odnbDemoCustomerAll"  # every permission (Read All, Queries, Payments, ...)
 DEMO_READONLY_CUSTOMER_KEY = "odnbDemoCustomerRO1"  # the free tier: Read All only, no Queries
