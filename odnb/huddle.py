@@ -105,7 +105,8 @@ def day_huddle(client: Any, day: str | date) -> Huddle:
         "Scheduled $", "New patient", "Unscheduled treatment $", "Balance $"])
     by_provider = (
         schedule.groupby(["Provider", "Kind"], as_index=False)
-        .agg(Appointments=("Patient", "size"), Minutes=("Minutes", "sum"), **{"Scheduled $": ("Scheduled $", "sum")})
+        .agg(**{"Appointments": ("Patient", "size"), "Minutes": ("Minutes", "sum"),
+                "Scheduled $": ("Scheduled $", "sum")})
         .sort_values(["Kind", "Provider"])
         .reset_index(drop=True)
     )

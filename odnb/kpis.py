@@ -128,7 +128,9 @@ class Benchmark:
 BENCHMARKS: dict[str, Benchmark] = {
     "collection_ratio": Benchmark(0.98, None, "98% or more of net production collected"),
     "broken_rate": Benchmark(None, 0.10, "10% or fewer of appointments broken"),
-    "hygiene_reappointment_rate": Benchmark(0.85, None, "85% or more of hygiene visits reappointed (85-90% is typical)"),
+    "hygiene_reappointment_rate": Benchmark(
+        0.85, None, "85% or more of hygiene visits reappointed (85-90% is typical)"
+    ),
 }
 
 WriteoffMode = Literal["payment_date", "procedure_date"]

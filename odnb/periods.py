@@ -29,7 +29,8 @@ def parse_date(value: str | date | datetime, name: str = "date") -> date:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise PeriodError(f"{name} {value!r} is not a date: write it as yyyy-mm-dd, e.g. 2026-01-31") from None
+        raise PeriodError(f"{name} {value!r} is not a date: write it as yyyy-mm-dd, e.g. 2026-01-31") \
+            from None
 
 
 def month_bounds(day: date) -> tuple[date, date]:
