@@ -35,9 +35,10 @@ import pandas as pd
 import requests
 
 from odnb import resources as catalogue
+from odnb.config import practice_dir
 from odnb.errors import BadResponse, InvalidParameter
 from odnb.resources import Resource, type_frame, type_query_frame, validate_params, version_hint
-from odnb.transport import RetryPolicy, Timeouts, Transport, cache_dir_for
+from odnb.transport import RetryPolicy, Timeouts, Transport
 
 log = logging.getLogger("odnb")
 
@@ -384,7 +385,7 @@ class Client:
 
     def _estimates_file(self) -> Path | None:
         try:
-            return cache_dir_for(self.profile) / "estimates.json"
+            return practice_dir(self.profile) / "estimates.json"
         except OSError:
             return None
 

@@ -136,7 +136,8 @@ def config_path() -> Path:
     return Path(platformdirs.user_config_dir("odnb")) / "config.toml"
 
 
-def _cache_root() -> Path:
+def cache_root() -> Path:
+    """Root of every odnb cache and store: ``$ODNB_CACHE_DIR``, else the user cache folder."""
     env = os.environ.get("ODNB_CACHE_DIR")
     if env:
         return Path(env).expanduser()
@@ -145,7 +146,8 @@ def _cache_root() -> Path:
     return Path(platformdirs.user_cache_dir("odnb"))
 
 
-def _reports_root() -> Path:
+def reports_root() -> Path:
+    """Root of every rendered report: ``$ODNB_REPORTS_DIR``, else the user data folder's ``reports``."""
     env = os.environ.get("ODNB_REPORTS_DIR")
     if env:
         return Path(env).expanduser()
@@ -168,16 +170,19 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def practice_dir(profile: Profile) -> Path:
-    """The profile's private cache folder (0700): ``profile.cache_dir`` or ``$ODNB_CACHE_DIR/<name>``."""
-    if profile.cache_dir is not None:
+def practice_dir(profile: Profile | str) -> Path:
+    """A private cache folder (0700): ``profile.cache_dir`` or ``$ODNB_CACHE_DIR/<name>`` (a profile or a
+    name such as "schedule")."""
+    if isinstance(profile, Profile) and profile.cache_dir is not None:
         return private_dir(Path(profile.cache_dir).expanduser())
-    return private_dir(private_dir(_cache_root()) / profile.name)
+    name = profile if isinstance(profile, str) else profile.name
+    return private_dir(private_dir(cache_root()) / name)
 
 
-def reports_dir(profile: Profile) -> Path:
-    """The profile's private report folder (0700): ``$ODNB_REPORTS_DIR/<name>``."""
-    return private_dir(private_dir(_reports_root()) / profile.name)
+def reports_dir(profile: Profile | str) -> Path:
+    """The private report folder (0700) of a profile (or profile name): ``$ODNB_REPORTS_DIR/<name>``."""
+    name = profile if isinstance(profile, str) else profile.name
+    return private_dir(private_dir(reports_root()) / name)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -36,12 +36,13 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from odnb import periods
 from odnb.enums import APT_STATUS, CLAIMPROC_STATUS, PAT_STATUS, PROC_STATUS
 
 # --------------------------------------------------------------------------------------------------------
@@ -152,30 +153,15 @@ class KPIInputError(ValueError):
 
 
 def as_date(value: object, name: str = "date") -> date:
-    """``value`` as a ``date``: a date, datetime/Timestamp (its date) or a ``"yyyy-mm-dd"`` string.
+    """``value`` as a ``date`` (see :func:`odnb.periods.parse_date`); KPIInputError otherwise.
 
     >>> as_date("2026-03-31")
     datetime.date(2026, 3, 31)
     """
-    if value is pd.NaT or (isinstance(value, np.datetime64) and np.isnat(value)):
-        raise KPIInputError(f"{name} is NaT: give a date such as '2026-01-31'")
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, np.datetime64):
-        return pd.Timestamp(value).date()
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            pass
-        raise KPIInputError(f"{name} {value!r} is not a date: write it as 'yyyy-mm-dd', e.g. '2026-01-31'")
-    raise KPIInputError(
-        f"{name} must be a date, datetime or 'yyyy-mm-dd' string, not {type(value).__name__} ({value!r})"
-    )
+    try:
+        return periods.parse_date(value, name)
+    except periods.PeriodError as exc:
+        raise KPIInputError(str(exc)) from None
 
 
 def period(start: object, end: object) -> tuple[date, date]:
@@ -184,10 +170,10 @@ def period(start: object, end: object) -> tuple[date, date]:
     >>> period("2026-01-01", "2026-01-31")
     (datetime.date(2026, 1, 1), datetime.date(2026, 1, 31))
     """
-    s, e = as_date(start, "start"), as_date(end, "end")
-    if s > e:
-        raise KPIInputError(f"start {s} is after end {e}: the period is [start, end], swap the two dates")
-    return s, e
+    try:
+        return periods.check_period(start, end)
+    except periods.PeriodError as exc:
+        raise KPIInputError(str(exc)) from None
 
 
 def _require(frame: pd.DataFrame, columns: Iterable[str], what: str, table: str) -> pd.DataFrame:

@@ -8,29 +8,52 @@ Example:
     (datetime.date(2026, 1, 1), datetime.date(2026, 1, 31))
     >>> resolve_period("", "", today=date(2026, 3, 15))
     (datetime.date(2026, 2, 1), datetime.date(2026, 2, 28))
+    >>> relative_period("last week", date(2026, 11, 25))
+    (datetime.date(2026, 11, 16), datetime.date(2026, 11, 22))
 """
 
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import date, datetime, timedelta
+
+import numpy as np
 
 
 class PeriodError(ValueError):
     """A period that cannot be used: unparseable date, or start after end."""
 
 
-def parse_date(value: str | date | datetime, name: str = "date") -> date:
-    """A ``date`` from ``yyyy-mm-dd`` text, a date or a datetime; a clear error otherwise."""
-    if isinstance(value, datetime):
+def parse_date(value: object, name: str = "date") -> date:
+    """A ``date`` from a date, a datetime or Timestamp (its day), a numpy datetime64, or ``yyyy-mm-dd`` text
+    (a time after it is ignored); a :class:`PeriodError` saying how to write it otherwise."""
+    if str(value) == "NaT":  # pandas.NaT or numpy.datetime64("NaT")
+        raise PeriodError(f"{name} is NaT (no date): give a date such as 2026-01-31")
+    if isinstance(value, datetime):  # pandas.Timestamp included
         return value.date()
     if isinstance(value, date):
         return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise PeriodError(f"{name} {value!r} is not a date: write it as yyyy-mm-dd, e.g. 2026-01-31") \
-            from None
+    if isinstance(value, np.datetime64):
+        return date.fromisoformat(str(value.astype("datetime64[D]")))
+    if not isinstance(value, str):
+        raise PeriodError(f"{name} must be a date, datetime or 'yyyy-mm-dd' string, not "
+                          f"{type(value).__name__} ({value!r})")
+    match = re.fullmatch(r"(\d{4}-\d{2}-\d{2})(?:[ T][0-9:.]*)?", value.strip())
+    if match:
+        try:
+            return date.fromisoformat(match.group(1))
+        except ValueError:
+            pass
+    raise PeriodError(f"{name} {value!r} is not a date: write it as yyyy-mm-dd, e.g. 2026-01-31")
+
+
+def check_period(start: object, end: object) -> tuple[date, date]:
+    """Both ends parsed, and ``start <= end`` (the period holds both days)."""
+    first, last = parse_date(start, "start"), parse_date(end, "end")
+    if first > last:
+        raise PeriodError(f"start {first} is after end {last}: the period is [start, end], swap the dates")
+    return first, last
 
 
 def month_bounds(day: date) -> tuple[date, date]:
@@ -70,7 +93,34 @@ def resolve_period(
         return last_full_month(today)
     if not start or not end:
         raise PeriodError("give both start and end (yyyy-mm-dd), or neither for the last full month")
-    first, last = parse_date(start, "start"), parse_date(end, "end")
-    if first > last:
-        raise PeriodError(f"start {first} is after end {last}: swap them")
-    return first, last
+    return check_period(start, end)
+
+
+def relative_period(text: str, today: date) -> tuple[date, date] | None:
+    """``(first, last)`` for a phrase such as "last month", "yesterday", "7 days ago", "last 30 days",
+    "last week", "this week"/"week to date", "this month"/"month to date", "last year",
+    "this year"/"year to date" (a single day gives first == last); None when it is not one."""
+    t = " ".join(text.lower().split())
+    if t == "today":
+        return today, today
+    if t == "yesterday":
+        return today - timedelta(days=1), today - timedelta(days=1)
+    if m := re.fullmatch(r"(\d{1,4}) days? ago", t):
+        day = today - timedelta(days=int(m.group(1)))
+        return day, day
+    if m := re.fullmatch(r"last (\d{1,4}) days", t):
+        return today - timedelta(days=int(m.group(1))), today - timedelta(days=1)
+    monday = today - timedelta(days=today.weekday())
+    if t == "last week":
+        return monday - timedelta(days=7), monday - timedelta(days=1)
+    if t in ("this week", "week to date"):
+        return monday, today
+    if t == "last month":
+        return last_full_month(today)
+    if t in ("this month", "month to date"):
+        return today.replace(day=1), today
+    if t == "last year":
+        return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
+    if t in ("this year", "year to date"):
+        return date(today.year, 1, 1), today
+    return None

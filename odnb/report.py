@@ -269,18 +269,6 @@ def profile_name(profile: str | None) -> str:
     return name
 
 
-@dataclass(frozen=True)
-class _Named:
-    name: str
-
-
-def default_out_dir(profile: str) -> Path:
-    """``$ODNB_REPORTS_DIR/<profile>`` (0700) via odnb.config.reports_dir."""
-    from odnb import config
-
-    return config.reports_dir(_Named(profile))  # type: ignore[arg-type]  # only .name is used
-
-
 def check_kernel() -> str:
     """The kernel name to run notebooks with, after checking it starts this very interpreter."""
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
@@ -404,7 +392,7 @@ def run_report(notebook: str | Path, *, profile: str | None = None, parameters: 
                               'user = "...", sender = "reports@example.com"; the password from '
                               "ODNB_SMTP_PASSWORD, password_env or password_keyring.")
     kernel = check_kernel()
-    out = config.private_dir(Path(out_dir).expanduser()) if out_dir else default_out_dir(pname)
+    out = config.private_dir(Path(out_dir).expanduser()) if out_dir else config.reports_dir(pname)
 
     started = datetime.now()
     stem = _stamped(out, name, started)

@@ -35,7 +35,7 @@ from typing import Any
 
 import pandas as pd
 
-from odnb import enums
+from odnb import enums, periods
 from odnb.errors import InvalidParameter, UnknownParameter, UnknownResource
 
 log = logging.getLogger("odnb")
@@ -393,22 +393,14 @@ def resource(name: str) -> Resource:
 
 
 def _as_date(value: Any, name: str) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise InvalidParameter(
-        f"{name}={value!r} is not a date.",
-        cause="dates go to Open Dental as yyyy-MM-dd",
-        fix=f"Pass {name} as 'YYYY-MM-DD' (e.g. '2026-01-31') or a datetime.date.",
-    )
+    try:
+        return periods.parse_date(value, name)
+    except periods.PeriodError:
+        raise InvalidParameter(
+            f"{name}={value!r} is not a date.",
+            cause="dates go to Open Dental as yyyy-MM-dd",
+            fix=f"Pass {name} as 'YYYY-MM-DD' (e.g. '2026-01-31') or a datetime.date.",
+        ) from None
 
 
 def _as_datetime(value: Any, name: str) -> datetime:

@@ -21,7 +21,8 @@ Example:
     >>> from datetime import date
     >>> expand_parameters({"period": "last month", "months": 3}, today=date(2026, 11, 24))
     {'months': 3, 'start': '2026-10-01', 'end': '2026-10-31'}
-    >>> resolve_phrase("last week", date(2026, 11, 24))
+    >>> from odnb.periods import relative_period
+    >>> relative_period("last week", date(2026, 11, 24))
     (datetime.date(2026, 11, 16), datetime.date(2026, 11, 22))
 """
 
@@ -46,6 +47,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from odnb.periods import relative_period
+
 JOB_FIELDS = frozenset({"name", "notebook", "profile", "profiles", "cron", "email", "parameters"})
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ROLLUP_DIR = "_rollups"  # under $ODNB_REPORTS_DIR; profile names cannot start with "_"
@@ -65,43 +68,6 @@ class ScheduleError(Exception):
 # Relative dates
 
 
-def _month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def _month_end(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-
-
-def resolve_phrase(text: str, today: date) -> tuple[date, date] | None:
-    """``(first, last)`` for a relative-date phrase (a single day gives first == last), else None."""
-    t = " ".join(text.lower().split())
-    if t == "today":
-        return today, today
-    if t == "yesterday":
-        return today - timedelta(days=1), today - timedelta(days=1)
-    if m := re.fullmatch(r"(\d{1,4}) days? ago", t):
-        day = today - timedelta(days=int(m.group(1)))
-        return day, day
-    if m := re.fullmatch(r"last (\d{1,4}) days", t):
-        return today - timedelta(days=int(m.group(1))), today - timedelta(days=1)
-    monday = today - timedelta(days=today.weekday())
-    if t == "last week":
-        return monday - timedelta(days=7), monday - timedelta(days=1)
-    if t in ("this week", "week to date"):
-        return monday, today
-    if t == "last month":
-        last = _month_start(today) - timedelta(days=1)
-        return _month_start(last), last
-    if t in ("this month", "month to date"):
-        return _month_start(today), today
-    if t == "last year":
-        return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
-    if t in ("this year", "year to date"):
-        return date(today.year, 1, 1), today
-    return None
-
-
 def _is_date_name(name: str) -> bool:
     return name in ("start", "end", "date", "period") or name.endswith(("_start", "_end", "_date"))
 
@@ -113,7 +79,7 @@ def _resolve_value(name: str, value: str, today: date) -> str:
     end_word = None
     if m := re.fullmatch(r"(.+?)\s+(start|end)", text, re.I):
         text, end_word = m.group(1), m.group(2).lower()
-    span = resolve_phrase(text, today)
+    span = relative_period(text, today)
     if span is None:
         if end_word is None and not _is_date_name(name):
             return value  # ordinary text parameter
@@ -138,7 +104,7 @@ def expand_parameters(params: Mapping[str, Any], today: date | None = None) -> d
     out: dict[str, Any] = {}
     for name, value in params.items():
         if name == "period" and isinstance(value, str):
-            span = resolve_phrase(value, today)
+            span = relative_period(value, today)
             if span is None:
                 raise ScheduleError(f"period = {value!r} is not a known period. Use one of: last week, "
                                     "this week, last month, month to date, last year, year to date, "
@@ -265,7 +231,7 @@ def schedule_dir() -> Path:
     """``$ODNB_CACHE_DIR/schedule`` (0700): state.json and one lock file per job."""
     from odnb import config
 
-    return config.private_dir(config._cache_root() / "schedule")
+    return config.practice_dir("schedule")
 
 
 @contextlib.contextmanager
@@ -379,9 +345,9 @@ def rollup_html(title: str, columns: list[str], rows: list[dict[str, Any]]) -> s
 def write_rollup(job: Job, results: list[Any], when: datetime) -> tuple[Path, Path, str, str]:
     """Write ``<job>-<stamp>.csv`` and ``.html`` (0600) under ``$ODNB_REPORTS_DIR/_rollups``."""
     from odnb import config
-    from odnb.report import default_out_dir, format_kpi, kpi_label
+    from odnb.report import format_kpi, kpi_label
 
-    folder = default_out_dir(ROLLUP_DIR)
+    folder = config.reports_dir(ROLLUP_DIR)
     stem = folder / f"{job.name}-{when:%Y%m%d-%H%M%S}"
     columns, rows = rollup_rows(results)
     buf = io.StringIO()

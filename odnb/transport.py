@@ -36,6 +36,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from odnb import resources
+from odnb.config import practice_dir
 from odnb.errors import BadResponse, ConnectionFailed, ODError, Timeout, error_from_response
 
 log = logging.getLogger("odnb")
@@ -136,22 +137,6 @@ class PacingAdapter(HTTPAdapter):
 # --- cache --------------------------------------------------------------------------------------
 
 
-def cache_dir_for(profile: Any) -> Path:
-    """The practice folder (0700): ``odnb.config.practice_dir`` or ``$ODNB_CACHE_DIR/<name>``."""
-    try:
-        from odnb.config import practice_dir
-    except ImportError:  # pragma: no cover - config always ships with odnb
-        practice_dir = None
-    if practice_dir is not None:
-        path = Path(practice_dir(profile))
-    else:  # pragma: no cover
-        root = Path(os.environ.get("ODNB_CACHE_DIR") or Path.home() / ".cache" / "odnb")
-        path = Path(profile.cache_dir) if profile.cache_dir else root / profile.name
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path, 0o700)
-    return path
-
-
 def _private_file(path: Path) -> None:
     """Create ``path`` empty with mode 0600 if missing (SQLite then keeps that mode, journals included)."""
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
@@ -174,7 +159,7 @@ def cached_session(profile: Any, directory: Path | None = None,
     ``expire_after`` (seconds) replaces the per-resource freshness for every URL."""
     import requests_cache
 
-    folder = directory or cache_dir_for(profile)
+    folder = directory or practice_dir(profile)
     db = folder / f"http-{key_id(profile.developer_key, profile.customer_key)}.sqlite"
     _private_file(db)
     session = requests_cache.CachedSession(

@@ -3,11 +3,13 @@ isolated config/cache/report location per test so nothing touches the user's rea
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 
 # A small practice, fixed in time, so tests are fast and their answers do not move with the calendar.
 TEST_TODAY = date(2026, 11, 24)
@@ -56,6 +58,33 @@ def make_simulator(demo_db: Path) -> Iterator[Callable[..., object]]:
 def simulator(make_simulator: Callable[..., object]) -> object:
     """A service-mode simulator (1000 rows per page, no throttle) over the small test practice."""
     return make_simulator(mode="service")
+
+
+class Inbox:
+    """What a real SMTP server on loopback received (aiosmtpd handler)."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        self.messages.append(envelope.content)  # type: ignore[attr-defined]
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server (aiosmtpd) on a free loopback port: ``(inbox, port)``."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
 
 # Notebooks under tests/notebooks are inputs of the report tests (one fails on purpose), not nbval tests.
 collect_ignore_glob = ["notebooks/*.ipynb"]

@@ -4,13 +4,10 @@ scanned byte for byte."""
 from __future__ import annotations
 
 import logging
-import socket
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 import odnb
 from odnb import cli
@@ -21,37 +18,14 @@ DEV = "devKEY-7f3a9c1e5b"
 CUST = "custKEY-2d8e4b6a0c"
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
 @pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def office(isolated_home: Path, make_simulator, inbox, monkeypatch: pytest.MonkeyPatch):
+def office(isolated_home: Path, make_simulator, smtp_inbox, monkeypatch: pytest.MonkeyPatch):
     """A profile whose keys come from environment variables, against a simulator that knows only them."""
     key = ApiKey(DEV, CUST, frozenset({"ReadAll", "Queries"}), "paid")
     server = make_simulator(mode="service", keys=[key])
     monkeypatch.setenv("OFFICE_DEV_KEY", DEV)
     monkeypatch.setenv("OFFICE_CUST_KEY", CUST)
-    _, port = inbox
+    _, port = smtp_inbox
     config = isolated_home / "config.toml"
     config.write_text(
         f'[profiles.office]\nmode = "service"\nbase_url = "{server.base_url}"\ntier = "paid"\n'
@@ -66,7 +40,7 @@ def files_under(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()]
 
 
-def test_no_key_in_any_file_mail_log_or_message(isolated_home: Path, office, inbox, demo_db: Path,
+def test_no_key_in_any_file_mail_log_or_message(isolated_home: Path, office, smtp_inbox, demo_db: Path,
                                                 caplog: pytest.LogCaptureFixture, capfd) -> None:
     caplog.set_level(logging.DEBUG)
     code = cli.main(["report", "practice_kpis", "--profile", "office", "-p", "start", "2026-09-01",
@@ -85,10 +59,10 @@ def test_no_key_in_any_file_mail_log_or_message(isolated_home: Path, office, inb
     caches = files_under(isolated_home / "cache")
     assert {p.suffix for p in reports} >= {".ipynb", ".html", ".json"}
     assert any(p.suffix == ".sqlite" for p in caches), "the run should have cached its answers"
-    assert inbox[0].messages, "the report should have been mailed"
+    assert smtp_inbox[0].messages, "the report should have been mailed"
 
     places = {str(p): p.read_bytes() for p in reports + caches}
-    places.update({f"mail {i}": m for i, m in enumerate(inbox[0].messages)})
+    places.update({f"mail {i}": m for i, m in enumerate(smtp_inbox[0].messages)})
     places.update({"stdout": out.encode(), "stderr": err.encode(), "log": caplog.text.encode()})
     places.update({f"message {i}": m.encode() for i, m in enumerate(messages)})
     for where, content in places.items():

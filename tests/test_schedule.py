@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import csv
 import json
-import socket
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from odnb import cli
+from odnb.periods import relative_period
 from odnb.schedule import (
     Job,
     ScheduleError,
@@ -23,7 +21,6 @@ from odnb.schedule import (
     job_lock,
     load_jobs,
     read_state,
-    resolve_phrase,
     run_due,
     run_job,
     update_state,
@@ -47,12 +44,12 @@ TODAY = date(2026, 11, 24)  # a Tuesday
     ("year to date", "2026-01-01", "2026-11-24"),
 ])
 def test_relative_dates_for_a_fixed_today(phrase: str, first: str, last: str) -> None:
-    assert resolve_phrase(phrase, TODAY) == (date.fromisoformat(first), date.fromisoformat(last))
+    assert relative_period(phrase, TODAY) == (date.fromisoformat(first), date.fromisoformat(last))
 
 
 def test_last_month_across_a_year_and_a_leap_february() -> None:
-    assert resolve_phrase("last month", date(2027, 1, 5)) == (date(2026, 12, 1), date(2026, 12, 31))
-    assert resolve_phrase("last month", date(2028, 3, 1)) == (date(2028, 2, 1), date(2028, 2, 29))
+    assert relative_period("last month", date(2027, 1, 5)) == (date(2026, 12, 1), date(2026, 12, 31))
+    assert relative_period("last month", date(2028, 3, 1)) == (date(2028, 2, 1), date(2028, 2, 29))
 
 
 def test_expand_parameters() -> None:
@@ -225,29 +222,6 @@ def test_a_running_job_is_not_started_again() -> None:
 # Many practices, delivered by `odnb schedule run --once` to a real SMTP server
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Recorder, int]]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    handler = Recorder()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
-
-
 def write_config(home: Path, base_url: str, smtp_port: int, profiles: tuple[str, ...]) -> None:
     from odnb.demo import DEMO_CUSTOMER_KEY, DEMO_DEVELOPER_KEY
 
@@ -296,8 +270,8 @@ period = "last month"
 
 
 @pytest.mark.slow
-def test_many_practices_roll_up_and_mail(isolated_home: Path, smtp, capsys) -> None:
-    handler, port = smtp
+def test_many_practices_roll_up_and_mail(isolated_home: Path, smtp_inbox, capsys) -> None:
+    handler, port = smtp_inbox
     run_once_for_two_practices(isolated_home, SAMPLE, "http://127.0.0.1:9/api/v1", port, capsys)
     subjects = sorted(message_from_bytes(m, policy=policy.default)["Subject"] for m in handler.messages)
     assert len(subjects) == 3  # one report per practice, plus the roll-up
@@ -309,9 +283,9 @@ def test_many_practices_roll_up_and_mail(isolated_home: Path, smtp, capsys) -> N
 
 
 @pytest.mark.slow
-def test_many_practices_against_the_simulator(isolated_home: Path, smtp, simulator, capsys) -> None:
+def test_many_practices_against_the_simulator(isolated_home: Path, smtp_inbox, simulator, capsys) -> None:
     pytest.importorskip("odnb.client", reason="odnb.client is not in the tree yet")
-    _, port = smtp
+    _, port = smtp_inbox
     rows = run_once_for_two_practices(isolated_home, NOTEBOOKS / "practice_appointments.ipynb",
                                       simulator.base_url, port, capsys)
     assert rows[0]["appointments_completed"] == rows[1]["appointments_completed"] != ""  # same practice

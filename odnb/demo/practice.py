@@ -175,15 +175,9 @@ def build_practice(path: Path | str, spec: PracticeSpec | None = None) -> Path:
 
 def demo_cache_dir() -> Path:
     """``$ODNB_CACHE_DIR/demo`` (default ``platformdirs.user_cache_dir("odnb")/demo``), created 0700."""
-    root = os.environ.get("ODNB_CACHE_DIR")
-    if not root:
-        import platformdirs
+    from odnb.config import practice_dir
 
-        root = platformdirs.user_cache_dir("odnb")
-    folder = Path(root).expanduser() / "demo"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(folder, 0o700)
-    return folder
+    return practice_dir("demo")
 
 
 def demo_database(spec: PracticeSpec | None = None) -> Path:
