@@ -89,6 +89,13 @@ def test_every_table_has_rows_and_no_nulls(con: sqlite3.Connection) -> None:
 # -- people, providers, rooms ----------------------------------------------------------------------
 
 
+def test_some_birthdates_are_unknown(con: sqlite3.Connection) -> None:
+    """The API documents Birthdate "0001-01-01" as none: the client must meet it, mostly on prospects."""
+    unknown = one(con, "SELECT COUNT(*) FROM patient WHERE Birthdate = '0001-01-01'")
+    total = one(con, "SELECT COUNT(*) FROM patient")
+    assert 1 <= unknown <= total * 0.1
+
+
 def test_providers_operatories_and_clinic(con: sqlite3.Connection) -> None:
     active = con.execute(
         "SELECT IsSecondary, COUNT(*) FROM provider WHERE IsHidden = 0 GROUP BY 1"

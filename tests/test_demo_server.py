@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -166,7 +167,7 @@ ROUTE_SQL: dict[str, tuple[str, str, str, str, str]] = {
         "1",
         "t.ScheduleNum",
         "ScheduleNum",
-        "t.SchedDate, t.StartTime, t.ScheduleNum",
+        "t.StartTime, t.ScheduleNum",  # the docs: "Results are sorted by StartTime"
     ),
     "definitions": ("definition t", "1", "t.DefNum", "DefNum", "t.DefNum"),
     "insplans": ("insplan t", "1", "t.PlanNum", "PlanNum", "t.PlanNum"),
@@ -463,7 +464,7 @@ def test_bad_parameters_get_400(
 
 
 def test_date_only_stamp_means_midnight(make_simulator: Callable, tiny_dbs: dict[str, Path]) -> None:
-    server = make_simulator(tiny_dbs["p250"])
+    server = make_simulator(tiny_dbs["p250"], now=lambda: FIXED_NOW)  # same serverDateTime in both answers
     assert (
         get(server, "procedurelogs", DateTStamp="2024-01-01").json()
         == get(server, "procedurelogs", DateTStamp="2024-01-01 00:00:00").json()
@@ -533,6 +534,17 @@ def test_wire_quirks_on_the_generated_practice(make_simulator: Callable, demo_db
     )
     claimproc = get(server, "claimprocs", Limit=1).json()[0]
     assert claimproc["Status"] in CLAIMPROC_STATUS and isinstance(claimproc["InsPayAmt"], float)
+    splits = pull_all(server, "paysplits", 1000)
+    amounts = [r["SplitAmt"] for r in splits]  # PaySplits GET example: "SplitAmt": 140 (a whole number)
+    assert any(isinstance(a, int) for a in amounts) and any(isinstance(a, float) for a in amounts)
+    assert all(isinstance(a, float) for a in amounts if not float(a).is_integer())
+    assert all(len(r["SecDateTEdit"]) == 10 for r in splits)  # the example shows a bare date there
+    patients = pull_all(server, "patients/Simple", 1000)
+    assert any(p["Birthdate"] == "0001-01-01" for p in patients)  # "Birthdate value can be 0001-01-01"
+    schedules = pull_all(server, "schedules", 1000, dateStart="2026-11-02", dateEnd="2026-11-13")
+    starts = [r["StartTime"] for r in schedules]
+    assert starts == sorted(starts)  # "Results are sorted by StartTime", so the days interleave
+    assert [r["SchedDate"] for r in schedules] != sorted(r["SchedDate"] for r in schedules)
     provider = get(server, "providers").json()[0]
     assert provider["IsSecondary"] in ("true", "false") and provider["ProvStatus"] in ("Active", "Deleted")
 
@@ -605,6 +617,26 @@ def test_office_version_too_old(make_simulator: Callable, tiny_dbs: dict[str, Pa
     assert get(old, "procedurelogs/1").status_code == 400  # single GET added in 23.3.13
 
 
+@pytest.mark.parametrize(
+    ("route", "version", "needs", "ok"),
+    [
+        ("claimprocs", "23.2.15", "ClaimNum or PatNum", {"PatNum": 1}),
+        ("claims", "23.3.10", "PatNum", {"PatNum": 1}),
+        ("payments", "23.3.10", "PatNum", {"PatNum": 1}),
+        ("paysplits", "24.4.23", "PatNum or PayNum", {"PayNum": 1}),
+    ],
+)
+def test_filters_required_before_they_became_optional(
+    route: str, version: str, needs: str, ok: dict[str, int], make_simulator: Callable, demo_db: Path
+) -> None:
+    """ "PatNum: (Optional after version 23.3.11)" and the like: older offices insist on them."""
+    old = make_simulator(office_version=version)
+    refused = get(old, route)
+    assert (refused.status_code, refused.json()) == (400, f"{needs} is required.")
+    assert get(old, route, **ok).status_code == 200
+    assert get(make_simulator(), route).status_code == 200  # current office: optional
+
+
 # --- auth ------------------------------------------------------------------------------------------------
 
 
@@ -632,6 +664,43 @@ def test_bad_credentials_get_401(
     assert response.status_code == 401
     assert DEMO_CUSTOMER_KEY not in response.text and DEMO_DEVELOPER_KEY not in response.text
     assert server.log[-1].status == 401
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        f"ODFHIR  {DEMO_DEVELOPER_KEY}/{DEMO_CUSTOMER_KEY}",
+        f"ODFHIR\t{DEMO_DEVELOPER_KEY}/{DEMO_CUSTOMER_KEY}",
+        f"ODFHIR {DEMO_DEVELOPER_KEY} / {DEMO_CUSTOMER_KEY}",
+        f"ODFHIR {DEMO_DEVELOPER_KEY}/{DEMO_CUSTOMER_KEY}/",
+        f"Odfhir {DEMO_DEVELOPER_KEY}/{DEMO_CUSTOMER_KEY}",
+        f"ODFHIR{DEMO_DEVELOPER_KEY}/{DEMO_CUSTOMER_KEY}",
+    ],
+    ids=["two-spaces", "tab", "spaced-slash", "trailing-slash", "mixed-case-scheme", "no-space"],
+)
+def test_auth_header_is_not_tidied_up(
+    header: str, make_simulator: Callable, tiny_dbs: dict[str, Path]
+) -> None:
+    """The right keys in a sloppy header are refused: the real server compares what was sent."""
+    server = make_simulator(tiny_dbs["p100"])
+    headers = {"Authorization": header, "Content-Type": "application/json"}
+    response = get(server, "procedurelogs", headers=headers)
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_every_request_needs_a_json_content_type(
+    content_type: str | None, make_simulator: Callable, tiny_dbs: dict[str, Path]
+) -> None:
+    """ "All API requests require a Content-Type header of application/json": GETs too (400)."""
+    server = make_simulator(tiny_dbs["p100"])
+    headers = {"Authorization": ALL["Authorization"]}
+    if content_type:
+        headers["Content-Type"] = content_type
+    response = get(server, "procedurelogs", headers=headers)
+    assert response.status_code == 400 and "Content-Type" in response.json()
+    charset = {**headers, "Content-Type": "application/json; charset=utf-8"}
+    assert get(server, "procedurelogs", headers=charset).status_code == 200
 
 
 def test_read_only_key_reads_but_cannot_query(make_simulator: Callable, tiny_dbs: dict[str, Path]) -> None:
@@ -670,6 +739,39 @@ def test_remote_throttle_rejects_with_retry_after(
     assert rejected.status_code == 429
     assert 1 <= int(rejected.headers["Retry-After"]) <= 5
     assert get(server, "procedurelogs").status_code == 200  # throttling is per customer key
+
+
+def test_remote_throttle_interval_includes_execution_time(
+    make_simulator: Callable, tiny_dbs: dict[str, Path]
+) -> None:
+    """A request slower than the interval holds the next one (same key) until it is answered."""
+    server = make_simulator(
+        tiny_dbs["p100"], mode="remote", throttle_intervals={"paid": 0.05, "read_all": 5.0},
+        faults=Faults(latency=0.3),
+    )  # fmt: skip
+    with ThreadPoolExecutor(2) as pool:
+        statuses = list(pool.map(lambda _: get(server, "procedurelogs", Limit=1).status_code, range(2)))
+    assert statuses == [200, 200]
+    first, second = sorted(server.log, key=lambda e: e.started)
+    assert second.started >= first.received + first.duration  # no overlap: started after the answer
+
+
+def test_remote_throttle_rejects_while_a_request_runs(
+    make_simulator: Callable, tiny_dbs: dict[str, Path]
+) -> None:
+    server = make_simulator(
+        tiny_dbs["p100"], mode="remote", throttle_action="reject",
+        throttle_intervals={"paid": 0.0, "read_all": 5.0}, faults=Faults(latency=0.5),
+    )  # fmt: skip
+    with ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(get, server, "procedurelogs", Limit=1)
+        while not server._in_flight.get(DEMO_CUSTOMER_KEY):  # wait until the slow one is admitted
+            time.sleep(0.01)
+        server.faults.latency = 0.0
+        busy = get(server, "procedurelogs", Limit=1)
+        assert slow.result().status_code == 200
+    assert busy.status_code == 429 and int(busy.headers["Retry-After"]) >= 1
+    assert get(server, "procedurelogs", Limit=1).status_code == 200  # interval 0: free once answered
 
 
 def test_service_mode_is_not_throttled(make_simulator: Callable, tiny_dbs: dict[str, Path]) -> None:
@@ -858,6 +960,16 @@ def test_short_query_time_limit(make_simulator: Callable, tiny_dbs: dict[str, Pa
     slow = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT COUNT(*) AS c FROM n"
     response = short_query(server, slow)
     assert response.status_code == 504
+
+
+def test_short_query_screens_mysql_executable_comments(
+    make_simulator: Callable, tiny_dbs: dict[str, Path]
+) -> None:
+    """MySQL runs the body of /*! ... */: a write hidden there is a write."""
+    server = make_simulator(tiny_dbs["p100"])
+    assert short_query(server, "SELECT 1 AS one /*! ; DELETE FROM patient */").status_code == 401
+    assert not is_read_only("SELECT 1 /*!50000 , (UPDATE patient SET LName = 'x') */")
+    assert short_query(server, "SELECT 1 AS one /* DELETE in a plain comment */").json() == [{"one": 1}]
 
 
 def test_is_read_only() -> None:

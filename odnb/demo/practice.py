@@ -49,7 +49,7 @@ from odnb.demo import catalog as cat
 from odnb.demo.schema import NO_DATE, NO_DATETIME, create_schema
 from odnb.enums import APT_STATUS, CLAIMPROC_STATUS, GENDER, PAT_STATUS, POSITION, PROC_STATUS, SCHED_TYPE
 
-GENERATOR_VERSION = "1"  # bump whenever generated contents change, so cached demo databases rebuild
+GENERATOR_VERSION = "2"  # bump whenever generated contents change, so cached demo databases rebuild
 
 # Behaviour of patients, staff and payers (probabilities per event unless said otherwise).
 P_ESTABLISHED = 0.72  # families already patients before the history window
@@ -1830,6 +1830,7 @@ class _Practice:
                 spare = [n for n in by_age if self.get("patient", n)["PatStatus"] == PAT_STATUS["Patient"]]
                 if spare:
                     self.get("patient", spare[0])["PatStatus"] = PAT_STATUS[status]
+        self.unknown_birthdates()
         today = self.today
         for guarantor, members in family.items():
             total = round(sum(balance[m] for m in members), 2)
@@ -1860,6 +1861,20 @@ class _Practice:
                     self.get("patient", m).update(
                         BalTotal=0.0, Bal_0_30=0.0, Bal_31_60=0.0, Bal_61_90=0.0, BalOver90=0.0, InsEst=0.0
                     )
+
+    def unknown_birthdates(self) -> None:
+        """Real offices leave Birthdate empty ("0001-01-01") for some prospects, non-patients and old
+        records; the API documents that value. About 2 in 5 prospects and 1 in 100 others, at least one.
+        A separate random stream keeps every other generated value unchanged."""
+        rng = random.Random(f"{self.spec.seed}-birthdates")
+        rows = self.rows["patient"]
+        blank = [
+            r for r in rows if rng.random() < (0.4 if r["PatStatus"] == PAT_STATUS["Prospective"] else 0.01)
+        ]
+        if not blank and rows:
+            blank = [max(rows, key=lambda r: (r["PatStatus"] == PAT_STATUS["Prospective"], r["PatNum"]))]
+        for row in blank:
+            row["Birthdate"] = NO_DATE
 
     def recalls(self) -> None:
         rng = self.rng

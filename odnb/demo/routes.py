@@ -10,6 +10,7 @@ Wire kinds (``Field.kind``):
     int        JSON number                      ``"PatNum": 12``
     int_str    id as a string (schedules)       ``"ProvNum": "2"``
     float      money as a JSON number            ``"ClaimFee": 250.0``
+    num_g      money as a JSON number, whole amounts without a fraction ``"SplitAmt": 140`` (paysplits)
     money2     money as a 2-decimal string       ``"ProcFee": "255.00"``   (procedurelogs)
     money_g    money as a shortest string        ``"PayAmt": "339"``       (payments)
     text       string, "" for none
@@ -141,6 +142,9 @@ class Route:
     single_since: str | None = None  # version the single GET was added; None = not documented
     not_found: str = "Not found."
     required: tuple[str, ...] = ()
+    # Filters that were required in older versions: (version from which they are optional, names of
+    # which at least one must be given before it), e.g. claims needed PatNum before 23.3.11.
+    required_before: tuple[str, tuple[str, ...]] | None = None
     server_time: str | None = None  # "first" | "last" | None: where serverDateTime goes
     change_filter: str | None = None  # the incremental-sync filter name, if any
     base_where: str = ""
@@ -450,7 +454,7 @@ PAYMENT_FIELDS = (
 
 PAYSPLIT_FIELDS = (
     F("SplitNum"),
-    F("SplitAmt", "float"),
+    F("SplitAmt", "num_g"),
     F("PatNum"),
     F("PayNum"),
     F("ProvNum"),
@@ -461,7 +465,7 @@ PAYSPLIT_FIELDS = (
     F("UnearnedType"),
     F("unearnedType", "text", sql=_def_name("UnearnedType")),
     F("ClinicNum"),
-    F("SecDateTEdit", "datetime"),
+    F("SecDateTEdit", "date"),  # the PaySplits GET example shows "SecDateTEdit": "2023-01-27"
     F("AdjNum"),
     F("PayPlanChargeNum"),
     F("PayPlanDebitType", "text", default="Unknown"),
@@ -836,6 +840,7 @@ _ROUTE_LIST: tuple[Route, ...] = (
         since="22.2.33",
         single_since="25.1.27",
         not_found="ClaimProc not found.",
+        required_before=("23.2.16", ("ClaimNum", "PatNum")),
         write_permission="Insurance",
     ),
     Route(
@@ -851,6 +856,7 @@ _ROUTE_LIST: tuple[Route, ...] = (
         since="22.2",
         single_since="23.3.11",
         not_found="Claim not found.",
+        required_before=("23.3.11", ("PatNum",)),
         change_filter="SecDateTEdit",
         write_permission="Insurance",
     ),
@@ -865,6 +871,7 @@ _ROUTE_LIST: tuple[Route, ...] = (
             Filter("DateEntry", "date_from", ("t.DateEntry",)),
         ),
         since="22.2.32",
+        required_before=("23.3.11", ("PatNum",)),
         server_time="last",
         change_filter="DateEntry",
         write_permission="Payments",
@@ -876,6 +883,7 @@ _ROUTE_LIST: tuple[Route, ...] = (
         PAYSPLIT_FIELDS,
         filters=(_int("PatNum"), _int("PayNum"), _int("ProcNum", since="24.4.24")),
         since="22.4.16",
+        required_before=("24.4.24", ("PatNum", "PayNum")),
         write_permission="Payments",
     ),
     Route(
@@ -974,7 +982,7 @@ _ROUTE_LIST: tuple[Route, ...] = (
         since="22.1",
         single_since="22.1",
         not_found="Schedule not found",
-        order_by="t.SchedDate, t.StartTime, t.ScheduleNum",
+        order_by="t.StartTime, t.ScheduleNum",  # "Results are sorted by StartTime" (not by date)
         today_unless=("date", "dateStart", "dateEnd"),
         with_sql="ops(ScheduleNum, g) AS MATERIALIZED (SELECT ScheduleNum, group_concat(OperatoryNum, ',') "
         "FROM (SELECT ScheduleNum, OperatoryNum FROM scheduleop ORDER BY ScheduleNum, OperatoryNum) "

@@ -283,6 +283,7 @@ _KIND_DEFAULTS: dict[str, object] = {
     "int": 0,
     "int_str": 0,
     "float": 0.0,
+    "num_g": 0.0,
     "money2": 0.0,
     "money_g": 0.0,
     "text": "",
@@ -341,6 +342,9 @@ def _formatter(fld: Field, today: Callable[[], date]) -> Callable[[object], obje
             return str(int(value))  # type: ignore[call-overload]
         if kind == "float":
             return float(value)  # type: ignore[arg-type]
+        if kind == "num_g":
+            number = round(float(value), 2)  # type: ignore[arg-type]
+            return int(number) if number.is_integer() else number
         if kind == "money2":
             return f"{float(value):.2f}"  # type: ignore[arg-type]
         if kind == "money_g":
@@ -422,6 +426,7 @@ def _compile(route: Route, columns: set[str], today: Callable[[], date]) -> _Com
 
 # --- parameter parsing ---------------------------------------------------------------------------------
 
+_AUTH_RE = re.compile(r"ODFHIR ([^\s/]+)/([^\s/]+)")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}$")
 
@@ -478,7 +483,8 @@ _WRITE_WORDS = re.compile(
     re.IGNORECASE,
 )
 _SQL_LITERALS = re.compile(r"'(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`", re.DOTALL)
-_SQL_COMMENTS = re.compile(r"--[^\n]*|#[^\n]*|/\*.*?\*/", re.DOTALL)
+# MySQL runs the text of a /*! ... */ "executable comment", so that is not a comment for screening.
+_SQL_COMMENTS = re.compile(r"--[^\n]*|#[^\n]*|/\*(?!!).*?\*/", re.DOTALL)
 _ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}:\d{2}))?$")
 
 
@@ -648,8 +654,9 @@ class DemoServer:
         self.log = RequestLog()
         self._uri = self.db_path.as_uri() + "?mode=ro"
         self._local = threading.local()
-        self._throttle: dict[str, float] = {}
-        self._throttle_lock = threading.Lock()
+        self._throttle: dict[str, float] = {}  # customer key -> earliest start of its next request
+        self._in_flight: dict[str, int] = {}  # customer key -> requests admitted and not yet answered
+        self._throttle_lock = threading.Condition()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._compiled = self._compile_routes()
@@ -712,6 +719,7 @@ class DemoServer:
         self.config.faults.reset()
         with self._throttle_lock:
             self._throttle.clear()
+            self._throttle_lock.notify_all()
 
     def __repr__(self) -> str:
         state = self.base_url if self.running else "stopped"
@@ -761,13 +769,16 @@ class DemoServer:
         query = dict(parse_qsl(split.query, keep_blank_values=True))
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length > 0 else b""
-        state = {"customer": "", "started": received}
+        state: dict[str, object] = {"customer": "", "started": received, "admitted": None}
         try:
             response = self._respond(h, path, query, body, state)
         except ApiError as err:
             response = self._error(err.status, err.message, err.headers)
         except Exception as exc:  # a simulator bug: answer 500 rather than hang the client
             response = self._error(500, f"{MESSAGES[500]} ({type(exc).__name__}: {exc})")
+        finally:
+            if isinstance(state["admitted"], ApiKey):
+                self._release(state["admitted"])
         # Log before answering, so a client that has its answer also finds it in the log.
         self.log.append(
             LogEntry(
@@ -806,17 +817,22 @@ class DemoServer:
         self, h: _Handler, path: str, query: dict[str, str], body: bytes, state: dict[str, object]
     ) -> _Response:
         cfg = self.config
+        if not path.startswith(API_PREFIX):
+            raise ApiError(404, MESSAGES["unknown"].format(method=h.command, path=path.lstrip("/")))
+        key = self._authenticate(h.headers.get("Authorization"))
+        state["customer"] = key.name
+        state["started"] = self._admit(key)
+        state["admitted"] = key
+        # Latency is execution time at the office: inside the throttle window, as the docs say it counts.
         latency = cfg.faults.latency
         if latency > 0:
             if cfg.mode == "remote" and latency >= cfg.remote_timeout:
                 time.sleep(cfg.remote_timeout)
                 raise ApiError(504, MESSAGES["timeout"].format(limit=cfg.remote_timeout))
             time.sleep(latency)
-        if not path.startswith(API_PREFIX):
-            raise ApiError(404, MESSAGES["unknown"].format(method=h.command, path=path.lstrip("/")))
-        key = self._authenticate(h.headers.get("Authorization"))
-        state["customer"] = key.name
-        state["started"] = self._admit(key)
+        # "All API requests require a Content-Type header of application/json" (API Implementation page),
+        # GETs included; a missing or wrong one is a 400 ("invalid Content-Types").
+        self._check_content_type(h)
         fault = cfg.faults.take()
         if fault == "drop":
             return _Response(0, b"", drop=True)
@@ -833,36 +849,55 @@ class DemoServer:
         return response
 
     def _authenticate(self, header: str | None) -> ApiKey:
+        """Exactly ``ODFHIR {DeveloperKey}/{CustomerKey}``: the scheme in capitals, one space, one slash.
+        Doubled spaces, tabs, a lower-case scheme or spaces inside the keys are refused (the real server
+        compares the key strings as sent; it does not tidy them up)."""
         if not header:
             raise ApiError(401, MESSAGES["no_auth"])
-        scheme, _, creds = header.strip().partition(" ")
-        if scheme != "ODFHIR" or "/" not in creds:
+        match = _AUTH_RE.fullmatch(header.strip(" \t"))  # only the OWS HTTP itself drops
+        if match is None:
             raise ApiError(401, MESSAGES["bad_scheme"])
-        developer, _, customer = creds.strip().partition("/")
+        developer, customer = match.groups()
         for key in self.config.keys:
             if key.developer == developer and key.customer == customer:
                 return key
         raise ApiError(401, MESSAGES["bad_key"])
 
     def _admit(self, key: ApiKey) -> float:
-        """Remote-mode throttle per customer key, start to start. Returns the admission time."""
+        """Remote-mode throttle per customer key. Returns the admission time.
+
+        "This time includes the execution of the request itself": a request starts no sooner than
+        ``interval`` after the previous one started AND not before the previous one was answered, so
+        requests of one customer key never overlap and a slow request pushes the next one back."""
         now = time.monotonic()
         if self.config.mode != "remote":
             return now
         interval = self.config.throttle_intervals[key.tier]
+        customer = key.customer
         with self._throttle_lock:
-            slot = max(now, self._throttle.get(key.customer, now))
-            if slot > now and self.config.throttle_action == "reject":
-                wait = slot - now
-                raise ApiError(
-                    429,
-                    MESSAGES["throttle"].format(interval=interval),
-                    {"Retry-After": str(max(1, math.ceil(wait)))},
-                )
-            self._throttle[key.customer] = slot + interval
-        if slot > now:
-            time.sleep(slot - now)
-        return slot
+            while True:
+                now = time.monotonic()
+                slot = self._throttle.get(customer, now)
+                busy = self._in_flight.get(customer, 0) > 0
+                if slot <= now and not busy:
+                    break
+                if self.config.throttle_action == "reject":
+                    wait = max(slot - now, interval if busy else 0.0)
+                    raise ApiError(
+                        429,
+                        MESSAGES["throttle"].format(interval=interval),
+                        {"Retry-After": str(max(1, math.ceil(wait)))},
+                    )
+                self._throttle_lock.wait(timeout=None if busy else slot - now)
+            self._throttle[customer] = now + interval
+            self._in_flight[customer] = self._in_flight.get(customer, 0) + 1
+        return now
+
+    def _release(self, key: ApiKey) -> None:
+        """The request admitted by :meth:`_admit` has been answered: the next one may start."""
+        with self._throttle_lock:
+            self._in_flight[key.customer] = max(0, self._in_flight.get(key.customer, 0) - 1)
+            self._throttle_lock.notify_all()
 
     def _check_version(self, need: str, what: str) -> None:
         office = self.config.office_version
@@ -884,7 +919,6 @@ class DemoServer:
         params = {k.lower(): v for k, v in query.items()}
         if lower == SHORT_QUERY.lower() and method == "PUT":
             self._require(key, "Queries")
-            self._check_content_type(h)
             self._check_version(SHORT_QUERY_SINCE, "Queries PUT ShortQuery")
             return self._short_query(body, params)
         compiled, record_id = self._find(lower)
@@ -893,7 +927,6 @@ class DemoServer:
         route = compiled.route
         if method != "GET":
             self._require(key, WRITE_PERMISSIONS.get(resource, route.write_permission))
-            self._check_content_type(h)
             raise ApiError(400, MESSAGES["read_only"].format(method=method, path=path))
         self._require(key, route.permission)
         if record_id is not None:
@@ -957,6 +990,11 @@ class DemoServer:
         for name in route.required:
             if not params.get(name.lower()):
                 raise ApiError(400, f"{name} is required.")
+        if route.required_before:
+            optional_since, names = route.required_before
+            office = version_tuple(self.config.office_version)
+            if office < version_tuple(optional_since) and not any(params.get(n.lower()) for n in names):
+                raise ApiError(400, f"{' or '.join(names)} is required.")
         if route.today_unless and not any(params.get(n.lower()) for n in route.today_unless):
             params = {**params, route.today_unless[0].lower(): self.config.current_time().date().isoformat()}
         where = [route.base_where] if route.base_where else []
