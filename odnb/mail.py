@@ -118,8 +118,9 @@ def headline_text(kpis: Mapping[str, Any] | None, *, title: str, html_path: Path
         values, reasons = kpis.get("kpis") or {}, kpis.get("reasons") or {}
         keys = ordered_kpi_keys(values)
         width = max((len(kpi_label(k)) for k in keys), default=0)
-        for key in keys:
-            line = f"{kpi_label(key) + ':':<{width + 1}} {format_kpi(key, values[key])}"
+        figure = max((len(format_kpi(k, values[k])) for k in keys), default=0)
+        for key in keys:  # labels left, figures right-aligned in one column (read in a monospace client)
+            line = f"{kpi_label(key) + ':':<{width + 1}} {format_kpi(key, values[key]):>{figure}}"
             if values[key] is None and reasons.get(key):
                 line += f" ({reasons[key]})"
             lines.append(line)
@@ -183,6 +184,9 @@ def send_message(msg: EmailMessage, to: list[str], settings: Any, *,
         except smtplib.SMTPRecipientsRefused as exc:
             refused = exc.recipients
         except smtplib.SMTPAuthenticationError as exc:
+            if 400 <= exc.smtp_code < 500:  # 454: temporary authentication failure
+                last_error = _scrub(f"{settings.host} replied {_reply(exc)}", settings)
+                continue
             raise MailError(_scrub(f"The SMTP server {settings.host} refused the login for "
                                    f"{settings.user!r}: {_reply(exc)}. Check [mail] user and the password "
                                    "source (ODNB_SMTP_PASSWORD / password_env / password_keyring).", settings)
@@ -195,9 +199,16 @@ def send_message(msg: EmailMessage, to: list[str], settings: Any, *,
         except (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError) as exc:
             last_error = f"connection to {settings.host}:{settings.port} failed ({type(exc).__name__})"
             continue
+        except smtplib.SMTPNotSupportedError as exc:  # an OSError too: must come before the retried ones
+            raise MailError(f"{settings.host}:{settings.port} does not offer what [mail] asks for ({exc}). "
+                            "Check [mail] security (starttls on 587, ssl on 465, none on 25) and port."
+                            ) from None
         except ssl.SSLError as exc:
             raise MailError(f"TLS with {settings.host}:{settings.port} failed: {exc.reason or exc}. Check "
                             "[mail] security (starttls on 587, ssl on 465).") from None
+        except smtplib.SMTPException as exc:  # e.g. no authentication method both sides know: permanent
+            raise MailError(_scrub(f"Mail not sent: {settings.host}: {type(exc).__name__}: {exc}", settings)
+                            ) from None
         except OSError as exc:  # DNS failure, no route: worth another try
             reason = exc.strerror or type(exc).__name__
             last_error = f"cannot reach {settings.host}:{settings.port} ({reason})"
@@ -236,7 +247,8 @@ def send_report(result_or_html: Any, to: list[str], settings: Any, subject: str 
     else:
         result = result_or_html
         page = Path(result.html_path).read_text(encoding="utf-8")
-        kpis, html_path, name, profile = result.kpis, result.html_path, result.name, result.profile
+        kpis, html_path, profile = result.kpis, result.html_path, result.profile
+        name = getattr(result, "title", "") or result.name
     period = (kpis or {}).get("period") or {}
     subject = subject or f"{name} — {profile}" + (
         f", {period['start']} to {period['end']}" if period.get("start") else "")

@@ -25,11 +25,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import html
 import json
 import math
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -42,6 +44,13 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "odnb_email"
 KERNEL_NAME = "python3"
 STATIC_CHARTS_ENV = "ODNB_STATIC_CHARTS"
+# odnb.theme renders static charts at this scale (sharp on high-DPI screens); the report shows them at
+# their designed size, never wider than the column.
+CHART_SCALE = 1.5
+MAX_IMAGE_WIDTH = 648  # px: the 680 px column less its padding; common email width is 600-700 px
+# Curated notebooks that list patients by name (any notebook can say so with metadata odnb.lists_patients):
+# never emailed, and their HTML carries a banner saying so.
+LISTS_PATIENTS = frozenset({"morning_huddle"})
 
 # Parameter names that look like credentials: secrets come from the environment, config or keyring.
 SECRET_WORDS = frozenset({"key", "keys", "apikey", "password", "passwd", "pwd", "pass", "passphrase",
@@ -60,6 +69,8 @@ KPI_FORMATS: dict[str, str] = {
     "accounts_receivable": "money",
 }
 KPI_ORDER: tuple[str, ...] = tuple(KPI_FORMATS)
+# Display names where the key alone reads badly (the others: key with spaces, capitalised).
+KPI_LABELS: dict[str, str] = {"writeoffs": "Insurance write-offs", "broken_rate": "Broken appointment rate"}
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_MAIL = 0, 1, 2, 3
 
@@ -115,6 +126,8 @@ class ReportResult:
     kpis: dict[str, Any] | None = None
     mail_error: str | None = None
     started_at: datetime = field(default_factory=datetime.now)
+    title: str = ""
+    lists_patients: bool = False
 
     @property
     def exit_code(self) -> int:
@@ -256,6 +269,31 @@ def check_parameters(params: Mapping[str, Any], declared: Mapping[str, Any] | No
                               f"Its parameters are: {', '.join(declared)}.")
 
 
+def lists_patients(path: Path, nb: Any = None) -> bool:
+    """True for notebooks that list patients by name (the morning huddle, or metadata
+    ``{"odnb": {"lists_patients": true}}``): their reports stay inside the office, never in email."""
+    meta = (nb.metadata.get("odnb") or {}) if nb is not None else {}
+    return bool(meta.get("lists_patients")) or Path(path).stem in LISTS_PATIENTS
+
+
+def refuse_patient_email(path: Path, nb: Any = None) -> None:
+    """ReportError when ``path`` lists patients: checked before any run that would mail it."""
+    if lists_patients(path, nb):
+        raise ReportError(f"{Path(path).stem} lists patients by name, so odnb does not email it.",
+                          "Run it without --email (or drop email from the job) and open the HTML inside the "
+                          "office.")
+
+
+def notebook_title(nb: Any, fallback: str) -> str:
+    """The notebook's first markdown heading ("Practice KPIs"), else the file name made readable."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if m := re.match(r"#{1,3}\s+(.+?)\s*#*\s*$", line):
+                    return re.sub(r"[*_`]", "", m.group(1)).strip()
+    return fallback.replace("_", " ").strip().capitalize()
+
+
 def profile_name(profile: str | None) -> str:
     """The profile a run uses: the argument, $ODNB_PROFILE, the config's default, else ``demo``."""
     from odnb import config
@@ -291,6 +329,23 @@ def check_kernel() -> str:
 # Running
 
 
+def _kernel_manager_class(socket_dir: Path) -> Any:
+    """A kernel manager that talks to the kernel over Unix sockets in ``socket_dir`` (0700) instead of
+    loopback TCP: no port other local users could reach, and no ipykernel warning "Kernel is running
+    over TCP without encryption" on every run. Windows has no IPC transport: None (TCP, the default)."""
+    if os.name != "posix":
+        return None
+    from jupyter_client.manager import AsyncKernelManager
+
+    class PrivateKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("ip", str(socket_dir / "kernel"))
+            super().__init__(**kwargs)
+
+    return PrivateKernelManager
+
+
 @contextlib.contextmanager
 def _run_environment(profile: str) -> Iterator[None]:
     """Kernel environment (static charts, the profile) and a private umask, restored afterwards."""
@@ -313,10 +368,15 @@ def _stamped(out_dir: Path, name: str, now: datetime) -> Path:
     """``out_dir/<name>-<YYYYmmdd-HHMMSS>`` (suffix -2, -3... if that stamp is taken); add the extension."""
     base = f"{name}-{now:%Y%m%d-%H%M%S}"
     stem, n = base, 1
-    while any((out_dir / f"{stem}{ext}").exists() for ext in (".ipynb", ".html", ".kpis.json")):
+    while True:
+        if not any((out_dir / f"{stem}{ext}").exists() for ext in (".html", ".kpis.json")):
+            try:  # claim the stem: another run starting in the same second picks the next one
+                os.close(os.open(out_dir / f"{stem}.ipynb", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+                return out_dir / stem
+            except FileExistsError:
+                pass
         n += 1
         stem = f"{base}-{n}"
-    return out_dir / stem
 
 
 def _failure(source_nb: Any, executed_nb: Any, exc: Exception) -> CellFailure | None:
@@ -382,6 +442,8 @@ def run_report(notebook: str | Path, *, profile: str | None = None, parameters: 
         raise ReportError(f"Cannot read notebook {path}: {type(exc).__name__}: {exc}",
                           "Check it opens in Jupyter.") from None
     check_parameters(params, declared)
+    if email:
+        refuse_patient_email(path, source_nb)
     if "profile" in declared or not declared:
         params.setdefault("profile", pname)
     if email and mail_settings is None:
@@ -397,13 +459,24 @@ def run_report(notebook: str | Path, *, profile: str | None = None, parameters: 
     started = datetime.now()
     stem = _stamped(out, name, started)
     nb_path = stem.with_name(stem.name + ".ipynb")
-    result = ReportResult(nb_path, None, None, ok=False, name=name, profile=pname, started_at=started)
-    with _run_environment(pname):
+    result = ReportResult(nb_path, None, None, ok=False, name=name, profile=pname, started_at=started,
+                          title=notebook_title(source_nb, name),
+                          lists_patients=lists_patients(path, source_nb))
+    with _run_environment(pname), tempfile.TemporaryDirectory(prefix="odnb-kernel-") as sockets:
+        engine: dict[str, Any] = {}
+        manager = _kernel_manager_class(Path(sockets))
+        if manager is not None:
+            engine["kernel_manager_class"] = manager
         try:
             papermill.execute_notebook(str(path), str(nb_path), parameters=params, kernel_name=kernel,
-                                       progress_bar=False, cwd=str(path.parent))
+                                       progress_bar=False, cwd=str(path.parent), **engine)
         except Exception as exc:  # a cell raised, the kernel died, or papermill refused
-            executed = nbformat.read(nb_path, as_version=4) if nb_path.exists() else None
+            if nb_path.exists() and nb_path.stat().st_size == 0:  # only our claim on the name: nothing ran
+                nb_path.unlink()
+            try:
+                executed = nbformat.read(nb_path, as_version=4) if nb_path.exists() else None
+            except Exception:  # a notebook cut off mid-write: keep it, name no cell
+                executed = None
             result.failure = _failure(source_nb, executed, exc) if executed is not None else None
             what = (result.failure.describe() if result.failure
                     else f"{type(exc).__name__}: {_first_line(exc)}")
@@ -440,7 +513,9 @@ def _write_outputs(result: ReportResult, nb_path: Path, stem: Path) -> None:
     name, pname, started = result.name, result.profile, result.started_at
     executed = nbformat.read(nb_path, as_version=4)
     html_path = stem.with_name(stem.name + ".html")
-    config.write_private_file(html_path, render_html(executed, title=f"{name} — {pname}").encode())
+    page = render_html(executed, title=f"{result.title or name} — {pname}",
+                       lists_patients=result.lists_patients)
+    config.write_private_file(html_path, page.encode())
     payload = extract_kpis(executed) or {"profile": pname, "period": {"start": None, "end": None},
                                          "kpis": {}, "reasons": {}}
     payload = {**payload, "notebook": name, "generated_at": started.isoformat(timespec="seconds"),
@@ -462,21 +537,53 @@ def _first_line(exc: BaseException) -> str:
 
 def _chosen_data(data: Mapping[str, Any]) -> dict[str, Any] | None:
     """One mimetype per output, email-safe: PNG/JPEG (Vega-Lite converted to PNG), HTML, markdown, text."""
-    for mime in ("image/png", "image/jpeg"):
-        if mime in data:
-            return {mime: data[mime]}
+    if "image/png" in data:  # text/plain kept only to tell an Altair chart (see image_width), then dropped
+        return {"image/png": data["image/png"], **({"text/plain": data["text/plain"]} if "text/plain" in data
+                                                   else {})}
+    if "image/jpeg" in data:
+        return {"image/jpeg": data["image/jpeg"]}
     vega = next((m for m in data if m.startswith("application/vnd.vegalite")), None)
     if vega:
         import base64
 
         import vl_convert
 
-        png = vl_convert.vegalite_to_png(data[vega], scale=1.5)
-        return {"image/png": base64.b64encode(png).decode()}
+        png = vl_convert.vegalite_to_png(data[vega], scale=CHART_SCALE)
+        return {"image/png": base64.b64encode(png).decode(), "text/plain": "alt.Chart(...)"}
     for mime in ("text/html", "text/markdown", "text/plain"):
         if mime in data:
             return {mime: data[mime]}
     return None
+
+
+def image_width(data: Mapping[str, Any], metadata: Mapping[str, Any] | None = None) -> int | None:
+    """The width (CSS px) to show a PNG at: an odnb/Altair chart at its designed size (pixels / CHART_SCALE),
+    another image at its metadata width or pixel width; never wider than MAX_IMAGE_WIDTH.
+
+    Example:
+        >>> import base64, struct
+        >>> png = b"\\x89PNG\\r\\n\\x1a\\n" + struct.pack(">I4sII", 13, b"IHDR", 651, 546)
+        >>> image_width({"image/png": base64.b64encode(png).decode(), "text/plain": "alt.Chart(...)"})
+        434
+    """
+    import base64
+    import struct
+
+    try:
+        head = base64.b64decode(re.sub(r"\s", "", str(data["image/png"]))[:44])
+        pixels = struct.unpack(">I", head[16:20])[0] if head[12:16] == b"IHDR" else None
+    except (KeyError, ValueError, struct.error):
+        return None
+    if not pixels:
+        return None
+    declared = ((metadata or {}).get("image/png") or {}).get("width")
+    if str(data.get("text/plain", "")).startswith("alt."):
+        width = pixels / CHART_SCALE
+    elif isinstance(declared, (int, float)) and declared > 0:
+        width = declared
+    else:
+        width = pixels
+    return int(min(round(width), MAX_IMAGE_WIDTH))
 
 
 def clean_notebook(nb: Any) -> Any:
@@ -496,7 +603,11 @@ def clean_notebook(nb: Any) -> Any:
                 elif kind in ("display_data", "execute_result") and KPI_MIMETYPE not in output.data:
                     data = _chosen_data(output["data"])
                     if data:
-                        output["data"] = data
+                        width = image_width(data, output.get("metadata")) if "image/png" in data else None
+                        output["data"] = {k: v for k, v in data.items()
+                                          if k != "text/plain" or len(data) == 1}
+                        if width:
+                            output.setdefault("metadata", {})["odnb_width"] = width
                         outputs.append(output)
             cell.outputs = outputs
             cell.source = ""
@@ -519,8 +630,8 @@ TAG_STYLES: dict[str, str] = {
     "table": "border-collapse:collapse;margin:8px 0;font-size:13px;",
     "thead": "",
     "th": "padding:4px 8px;border-bottom:2px solid #999999;background:#f2f5f8;text-align:right;"
-          "font-weight:bold;",
-    "td": "padding:4px 8px;border-bottom:1px solid #e2e2e2;text-align:right;",
+          "vertical-align:top;font-weight:bold;",
+    "td": "padding:4px 8px;border-bottom:1px solid #e2e2e2;text-align:right;vertical-align:top;",
     "pre": "font-family:Menlo,Consolas,monospace;font-size:12px;white-space:pre-wrap;margin:6px 0;",
     "code": "font-family:Menlo,Consolas,monospace;font-size:12px;background:#f4f4f4;",
     "img": "max-width:100%;height:auto;display:block;margin:8px 0;border:0;",
@@ -533,10 +644,16 @@ _UNSAFE = [
     re.compile(r"<style\b.*?</style\s*>", re.S | re.I),
     re.compile(r"<link\b[^>]*>", re.I),
     re.compile(r"<iframe\b.*?</iframe\s*>", re.S | re.I),
+    re.compile(r"<(object|embed|form|frameset|applet|svg)\b.*?</\1\s*>", re.S | re.I),
+    re.compile(r"<(embed|base|frame|input)\b[^>]*>", re.I),
+    re.compile(r"<meta\b[^>]*http-equiv[^>]*>", re.I),
+    # remote images (tracking pixels, and mail clients block them anyway): the report is self-contained
+    re.compile(r"<img\b[^>]*\bsrc\s*=\s*[\"']?\s*(https?:)?//[^>]*>", re.I),
     re.compile(r"<a class=\"anchor-link\"[^>]*>.*?</a>", re.S),
 ]
 _TABLE_BORDER = re.compile(r'(<table\b[^>]*?)\s+border="1"', re.I)
 _EVENT_ATTR = re.compile(r"\s+on[a-z]+\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+)", re.I)
+_REMOTE_URL = re.compile(r"url\(\s*['\"]?\s*(https?:)?//[^)]*\)", re.I)
 _JS_URL = re.compile(r"(href|src)\s*=\s*([\"'])\s*javascript:[^\"']*\2", re.I)
 _TAG = re.compile(r"<(" + "|".join(TAG_STYLES) + r")(\s[^<>]*?)?(/?)>", re.I)
 
@@ -551,6 +668,7 @@ def inline_styles(html: str) -> str:
     for pattern in _UNSAFE:
         html = pattern.sub("", html)
     html = _EVENT_ATTR.sub("", html)
+    html = _REMOTE_URL.sub("none", html)
     html = _TABLE_BORDER.sub(r"\1", html)
     html = _JS_URL.sub(r'\1=\2#\2', html)
 
@@ -568,8 +686,74 @@ def inline_styles(html: str) -> str:
     return _TAG.sub(add, html)
 
 
-def render_html(nb: Any, *, title: str = "odnb report") -> str:
-    """Self-contained HTML for an executed notebook: no code, no JavaScript, inline PNG charts."""
+_TABLE = re.compile(r"<table\b.*?</table\s*>", re.S | re.I)
+_SECTION = re.compile(r"<(thead|tbody)\b[^>]*>(.*?)</\1\s*>", re.S | re.I)
+_ROW = re.compile(r"<tr\b[^>]*>.*?</tr\s*>", re.S | re.I)
+_CELL = re.compile(r"<(t[hd])\b([^>]*)>(.*?)</\1\s*>", re.S | re.I)
+_NUMERIC = re.compile(r"[-+\u2212]?\s*[$€£]?\s*[-+\u2212]?\d[\d,]*(\.\d+)?\s*(%|pts?|ms|s|x)?", re.I)
+_NEUTRAL = frozenset({"", "n/a", "na", "<na>", "nan", "none", "—", "-", "–"})
+
+
+def _cell_text(cell: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+
+
+def _tidy_table(table: str) -> str:
+    """Merge pandas' separate index-name header row into the column-header row, and align each column:
+    numbers right (not wrapped), text and row labels left. Columns are matched from the right, so the
+    rowspans of a MultiIndex do not shift them."""
+    sections = {m.group(1).lower(): m for m in _SECTION.finditer(table)}
+    head_rows = _ROW.findall(sections["thead"].group(2)) if "thead" in sections else []
+    body_rows = _ROW.findall(sections["tbody"].group(2)) if "tbody" in sections else _ROW.findall(table)
+    cells = [[m.groups() for m in _CELL.finditer(row)] for row in body_rows]
+    numeric: dict[int, bool] = {}
+    for row in cells:
+        for offset, (tag, _, inner) in enumerate(reversed(row)):
+            text = _cell_text(inner).lower()
+            if tag.lower() == "td":  # a column of only blanks / n/a counts as numbers (missing figures)
+                is_number = text in _NEUTRAL or bool(_NUMERIC.fullmatch(text))
+                numeric[offset] = numeric.get(offset, True) and is_number
+
+    def aligned(row: str, header: bool) -> str:
+        found = [m.groups() for m in _CELL.finditer(row)]
+        out = []
+        for offset, (tag, attrs, inner) in zip(range(len(found) - 1, -1, -1), found, strict=True):
+            right = numeric.get(offset, False) and (header or tag.lower() == "td")
+            style = "text-align:right;white-space:nowrap;" if right else "text-align:left;"
+            out.append(f'<{tag} style="{style}"{attrs}>{inner}</{tag}>')
+        return "<tr>" + "".join(out) + "</tr>"
+
+    if len(head_rows) == 2:  # pandas puts the index name(s) on a row of their own: fold it into the first
+        first, second = ([m.groups() for m in _CELL.finditer(r)] for r in head_rows)
+        names = [_cell_text(c[2]) for c in second]
+        k = next((i for i, n in enumerate(names) if not n), len(names))
+        if (len(first) == len(second) and 0 < k < len(names) and not any(names[k:])
+                and not any(_cell_text(c[2]) for c in first[:k])):
+            head_rows = ["<tr>" + "".join(f"<th{a}>{i}</th>" for _, a, i in second[:k])
+                         + "".join(f"<{t}{a}>{i}</{t}>" for t, a, i in first[k:]) + "</tr>"]
+    new = table
+    if "thead" in sections:
+        m = sections["thead"]
+        new = new.replace(m.group(0), "<thead>" + "".join(aligned(r, True) for r in head_rows) + "</thead>")
+    if "tbody" in sections:
+        m = sections["tbody"]
+        new = new.replace(m.group(0), "<tbody>" + "".join(aligned(r, False) for r in body_rows) + "</tbody>")
+    return new
+
+
+def tidy_tables(page: str) -> str:
+    """:func:`_tidy_table` over every table of ``page``.
+
+    Example:
+        >>> tidy_tables("<table><tbody><tr><th>a</th><td>$1.00</td><td>x</td></tr></tbody></table>")
+        '<table><tbody><tr><th style="text-align:left;">a</th><td style="text-align:right;white-space:nowrap;">$1.00</td><td style="text-align:left;">x</td></tr></tbody></table>'
+    """  # noqa: E501
+    return _TABLE.sub(lambda m: _tidy_table(m.group(0)), page)
+
+
+def render_html(nb: Any, *, title: str = "odnb report", lists_patients: bool = False) -> str:
+    """Self-contained HTML for an executed notebook: no code, no JavaScript, inline PNG charts, tables
+    aligned; ``lists_patients`` puts a banner at the top saying the report names patients."""
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATES_DIR)])
@@ -577,8 +761,9 @@ def render_html(nb: Any, *, title: str = "odnb report") -> str:
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     exporter.anchor_link_text = ""
-    body, _ = exporter.from_notebook_node(clean_notebook(nb), resources={"metadata": {"name": title}})
-    return inline_styles(body)
+    resources = {"metadata": {"name": title, "lists_patients": lists_patients}}
+    body, _ = exporter.from_notebook_node(clean_notebook(nb), resources=resources)
+    return inline_styles(tidy_tables(body))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -605,8 +790,8 @@ def format_kpi(key: str, value: float | int | None) -> str:
 
 
 def kpi_label(key: str) -> str:
-    """``gross_production`` -> ``Gross production``."""
-    return key.replace("_", " ").capitalize()
+    """``gross_production`` -> ``Gross production``; ``writeoffs`` -> ``Insurance write-offs``."""
+    return KPI_LABELS.get(key) or key.replace("_", " ").capitalize()
 
 
 def ordered_kpi_keys(keys: Any) -> list[str]:

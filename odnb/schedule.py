@@ -37,6 +37,7 @@ import io
 import json
 import os
 import re
+import shlex
 import shutil
 import sys
 import time
@@ -56,8 +57,9 @@ UNIT_NAME = "odnb-schedule"
 
 
 def _log(message: str) -> None:
-    """Progress lines, flushed at once so journald / docker logs show them as they happen."""
-    print(message, flush=True)
+    """Progress lines with the local time (a cron log file has no other), flushed at once so journald /
+    docker logs show them as they happen."""
+    print(f"{datetime.now():%Y-%m-%d %H:%M:%S} {message}", flush=True)
 
 
 class ScheduleError(Exception):
@@ -142,10 +144,12 @@ class Job:
         return [it.get_next(datetime) for _ in range(count)]
 
     def last_due(self, now: datetime) -> datetime:
-        """The latest scheduled time at or before ``now``."""
+        """The latest scheduled time at or before ``now`` (cron times are whole minutes, so this is the
+        latest one at or before ``now``'s minute: never a time still ahead of ``now``)."""
         from croniter import croniter
 
-        return croniter(self.cron, now + timedelta(seconds=1)).get_prev(datetime)
+        return croniter(self.cron, now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+                        ).get_prev(datetime)
 
 
 def default_jobs_path() -> Path:
@@ -189,11 +193,13 @@ def _job_from_table(table: Any, where: str) -> Job:
     params = table.get("parameters", {})
     if not isinstance(params, dict):
         raise ScheduleError(f"{where}: parameters must be a table: [job.parameters] then name = value.")
-    from odnb.report import ReportError, check_parameters
+    from odnb.report import ReportError, check_parameters, refuse_patient_email
 
     try:
         check_parameters(params)
         expand_parameters(params, date(2026, 1, 15))  # any day: checks the vocabulary now, not at 7 am
+        if email:
+            refuse_patient_email(Path(table["notebook"]))
     except (ReportError, ScheduleError) as exc:
         raise ScheduleError(f"{where}: {exc}") from None
     return Job(name=name, notebook=table["notebook"], profiles=tuple(profiles), cron=" ".join(cron.split()),
@@ -328,18 +334,24 @@ def rollup_rows(results: list[Any]) -> tuple[list[str], list[dict[str, Any]]]:
 
 
 def rollup_html(title: str, columns: list[str], rows: list[dict[str, Any]]) -> str:
-    """An email-safe HTML table of a roll-up (values formatted as money / percent / counts)."""
-    from odnb.report import format_kpi, inline_styles, kpi_label
+    """An email-safe HTML table of a roll-up: one row per KPI, one column per practice, so that it fits an
+    email's width (the CSV keeps one row per practice). Values formatted as money / percent / counts."""
+    from odnb.report import format_kpi, inline_styles, kpi_label, tidy_tables
 
-    head = "".join(f"<th>{html.escape(kpi_label(c))}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(format_kpi(c, row[c]) if c not in ('profile', 'status', 'start', 'end') else str(row[c]))}</td>"  # noqa: E501
-                         for c in columns) + "</tr>" for row in rows)
-    return inline_styles(
+    def line(label: str, cells: list[str], tag: str = "td") -> str:
+        tds = "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells)
+        return f"<tr><th>{html.escape(label)}</th>{tds}</tr>"
+
+    head = line("Practice", [str(r["profile"]) for r in rows], "th") + line(
+        "Status", [str(r["status"]) for r in rows], "th") + line(
+        "Period", [f"{r['start']} to {r['end']}" if r["start"] else "" for r in rows], "th")
+    body = "".join(line(kpi_label(c), [format_kpi(c, r[c]) for r in rows]) for c in columns[4:])
+    return inline_styles(tidy_tables(
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>' + html.escape(title)
-        + '</title></head><body style="margin:0;padding:12px 16px;font-family:Helvetica,Arial,sans-serif;'
-        f'font-size:14px;color:#222222;"><h1>{html.escape(title)}</h1>'
-        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></body></html>\n")
+        + '</title></head><body style="margin:0;padding:0;"><div style="max-width:680px;margin:0 auto;'
+        'padding:12px 16px;font-family:Helvetica,Arial,sans-serif;font-size:14px;color:#222222;">'
+        f"<h1>{html.escape(title)}</h1>"
+        f"<table><thead>{head}</thead><tbody>{body}</tbody></table></div></body></html>\n"))
 
 
 def write_rollup(job: Job, results: list[Any], when: datetime) -> tuple[Path, Path, str, str]:
@@ -368,7 +380,7 @@ def write_rollup(job: Job, results: list[Any], when: datetime) -> tuple[Path, Pa
 def run_job(job: Job, due: datetime, *, mail_settings: Any = None, ssl_context: Any = None,
             log: Any = _log) -> JobRun:
     """Run ``job`` for its scheduled time ``due`` unless another run of it holds its lock."""
-    from odnb.report import ReportError, run_report
+    from odnb.report import ReportError, ReportResult, run_report
 
     run = JobRun(job, due)
     with job_lock(job.name) as locked:
@@ -376,7 +388,13 @@ def run_job(job: Job, due: datetime, *, mail_settings: Any = None, ssl_context: 
             run.skipped = f"job {job.name} is still running elsewhere (lock held); skipped"
             log(run.skipped)
             return run
+        seen = read_state().get(job.name, {}).get("last_due")
+        if seen and datetime.fromisoformat(seen) >= due:  # another runner did this time while we waited
+            run.skipped = f"job {job.name} already ran for {due:%Y-%m-%d %H:%M}; skipped"
+            log(run.skipped)
+            return run
         update_state(job.name, last_due=due, last_started=datetime.now())
+        log(f"{job.name}: starting the run due {due:%Y-%m-%d %H:%M} for {', '.join(job.profiles)}")
         params = expand_parameters(job.parameters, due.date())
         for profile in job.profiles:
             try:
@@ -384,12 +402,19 @@ def run_job(job: Job, due: datetime, *, mail_settings: Any = None, ssl_context: 
                                     email=list(job.email) or None, mail_settings=mail_settings,
                                     ssl_context=ssl_context)
             except ReportError as exc:
-                from odnb.report import ReportResult
-
                 result = ReportResult(None, None, None, ok=False, error=str(exc), name=job.notebook,
                                       profile=profile)
+            except Exception as exc:  # e.g. an unusable [mail] section: the other profiles still run
+                result = ReportResult(None, None, None, ok=False, name=job.notebook, profile=profile,
+                                      error=f"{type(exc).__name__}: {str(exc).strip()[:300]}")
             run.results.append(result)
-            log(f"{job.name} [{profile}]: " + (str(result.html_path) if result.ok else str(result.error))
+            # The log names the failing cell and the exception type only: the exception's message can quote
+            # patient data, and logs travel (journald, cron mail); the partial notebook has the full error.
+            what = (str(result.html_path) if result.ok
+                    else f"FAILED in {result.failure.label}: {result.failure.ename} (partial notebook "
+                         f"{result.notebook_path})" if result.failure
+                    else f"FAILED: {result.error}")
+            log(f"{job.name} [{profile}]: {what}"
                 + (f" (mail not sent: {result.mail_error})" if result.mail_error else ""))
         if len(job.profiles) > 1:
             run.rollup_csv, run.rollup_html, page, text = write_rollup(job, run.results, datetime.now())
@@ -432,7 +457,11 @@ def serve(jobs_path: Path, *, log: Any = _log) -> None:
             jobs = load_jobs(jobs_path)
         except ScheduleError as exc:
             log(f"odnb schedule: keeping the previous jobs: {exc}")
-        run_due(jobs, log=log)
+        try:
+            run_due(jobs, log=log)
+        except Exception as exc:  # one bad pass (disk full, a bug) must not stop every later schedule
+            log(f"odnb schedule: a pass failed, trying again at the next scheduled time: "
+                f"{type(exc).__name__}: {str(exc).strip()[:300]}")
         now = datetime.now()
         wake = min(j.next_runs(now, 1)[0] for j in jobs)
         time.sleep(max(1.0, min(60.0, (wake - datetime.now()).total_seconds() + 0.5)))
@@ -451,6 +480,10 @@ def odnb_command() -> list[str]:
     return [str(Path(found).absolute())] if found else [str(Path(sys.executable).absolute()), "-m", "odnb"]
 
 
+def _quoted(cmd: list[str]) -> str:
+    return " ".join(shlex.quote(part) for part in cmd)
+
+
 def _env_lines() -> dict[str, str]:
     """Location variables to carry into the unit/crontab (absolute paths; never secrets)."""
     keep = ("ODNB_CONFIG", "ODNB_CACHE_DIR", "ODNB_REPORTS_DIR")
@@ -459,11 +492,12 @@ def _env_lines() -> dict[str, str]:
 
 def systemd_units(jobs_path: Path) -> dict[str, str]:
     """``odnb-schedule.service`` (oneshot: run what is due) and ``odnb-schedule.timer`` (every minute)."""
-    cmd = " ".join([*odnb_command(), "schedule", "run", "--once", "--jobs", str(jobs_path.absolute())])
-    env = "".join(f"Environment={k}={v}\n" for k, v in _env_lines().items())
+    cmd = _quoted([*odnb_command(), "schedule", "run", "--once", "--jobs", str(jobs_path.absolute())])
+    cmd = cmd.replace("%", "%%")  # systemd expands %-specifiers
+    env = "".join(f'Environment="{k}={v.replace("%", "%%")}"\n' for k, v in _env_lines().items())
     service = (
         "[Unit]\nDescription=odnb scheduled reports (runs the jobs that are due)\n"
-        "After=network-online.target\n\n"
+        "Wants=network-online.target\nAfter=network-online.target\n\n"
         "[Service]\nType=oneshot\n" + env
         + "# Secrets: keyring, or an EnvironmentFile=%h/.config/odnb/secrets.env (mode 0600)\n"
         f"ExecStart={cmd}\n"
@@ -478,10 +512,11 @@ def systemd_units(jobs_path: Path) -> dict[str, str]:
 
 def cron_line(jobs_path: Path) -> str:
     """One crontab line: every minute, run whatever is due (state and locks make that idempotent)."""
-    env = " ".join(f"{k}={v}" for k, v in _env_lines().items())
-    log = schedule_dir() / "schedule.log"
-    cmd = " ".join([*odnb_command(), "schedule", "run", "--once", "--jobs", str(jobs_path.absolute())])
-    return f"* * * * * {env + ' ' if env else ''}{cmd} >> {log} 2>&1"
+    env = " ".join(f"{k}={shlex.quote(v)}" for k, v in _env_lines().items())
+    log = shlex.quote(str(schedule_dir() / "schedule.log"))
+    cmd = _quoted([*odnb_command(), "schedule", "run", "--once", "--jobs", str(jobs_path.absolute())])
+    line = f"* * * * * {env + ' ' if env else ''}{cmd} >> {log} 2>&1"
+    return line.replace("%", "\\%")  # cron turns a bare % into a newline
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -544,8 +579,8 @@ def _cmd_install(args: argparse.Namespace) -> int:
     path, _ = loaded
     if args.cron:
         print(cron_line(path))
-        print("# add it with: (crontab -l 2>/dev/null; odnb schedule install --cron | head -1) | crontab -",
-              file=sys.stderr)
+        again = _quoted([*odnb_command(), "schedule", "install", "--cron", "--jobs", str(path)])
+        print(f"# add it with: (crontab -l 2>/dev/null; {again} 2>/dev/null) | crontab -", file=sys.stderr)
         return 0
     units = systemd_units(path)
     if args.write:
@@ -572,6 +607,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
         last = state.get(job.name, {})
         status = ("never run" if "last_finished" not in last
                   else f"last run {last['last_finished']} ({'ok' if last.get('last_ok') else 'FAILED'})")
+        if last.get("last_started") and last["last_started"] > last.get("last_finished", ""):
+            status = (f"run started {last['last_started']} has not finished (still running, or stopped "
+                      f"before the end)" + ("" if "last_finished" not in last else f"; before that {status}"))
         print(f"{job.name}: {job.notebook} for {', '.join(job.profiles)}, cron \"{job.cron}\", {status}")
         print("  next: " + ", ".join(f"{t:%a %Y-%m-%d %H:%M}" for t in job.next_runs(now, 3)))
     return 0

@@ -120,7 +120,11 @@ def test_report_mail_mime_tree_and_headline_text(smtp, sample_report) -> None:
     assert "not computed in the sample" in text  # the reason beside a null KPI
     assert kpis["period"]["start"] in text and "demo" in text
     assert "Sample practice report" in page
-    assert parse(raw)["Subject"].startswith("sample_report")
+    assert parse(raw)["Subject"].startswith("Sample practice report — demo")  # the notebook's heading
+    figures = [ln for ln in text.splitlines() if any(ln.startswith(f"{kpi_label(k)}:") for k in kpis["kpis"])]
+    assert len(figures) == len(kpis["kpis"])
+    ends = {len(ln.split(" (", 1)[0]) for ln in figures}  # a null KPI's reason follows its "n/a"
+    assert len(ends) == 1, "figures are right-aligned in one column"
 
 
 def test_transient_451_is_retried(smtp) -> None:
@@ -279,3 +283,15 @@ def test_email_without_mail_section_is_refused_before_running(isolated_home: Pat
                      "--email", "owner@example.com"])
     assert code == 2 and "[mail]" in capsys.readouterr().err
     assert not (isolated_home / "reports").exists() or not any((isolated_home / "reports").rglob("*"))
+
+
+def test_starttls_asked_of_a_server_without_it_is_a_clear_permanent_error(smtp) -> None:
+    """smtplib's SMTPNotSupportedError is an OSError: it must not be retried as "cannot reach"."""
+    handler, settings = smtp
+    plain_server_asked_for_tls = MailSettings(host=settings.host, port=settings.port, security="starttls",
+                                              sender="reports@example.com")
+    with pytest.raises(MailError, match="security") as info:
+        send_html("<p>x</p>", ["a@example.com"], plain_server_asked_for_tls, subject="s", text="t",
+                  backoff=(30.0,))  # a retry would make this test wait 30 s
+    assert not info.value.transient and "cannot reach" not in str(info.value)
+    assert not handler.messages

@@ -305,3 +305,120 @@ def test_chromium_without_javascript_shows_the_chart(sample_run, tmp_path: Path)
     shown, baseline = _colored_pixels(tmp_path / "with.png"), _colored_pixels(tmp_path / "without.png")
     print(f"colored pixels with the chart: {shown}, without: {baseline}")
     assert shown - baseline > 5000  # the bars of the chart are on screen
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Review fixes: table layout, chart size, patient-listing notebooks, kernel noise
+
+
+def _cells(page: str) -> list[tuple[str, str, str]]:
+    return re.findall(r'<(t[hd]) style="([^"]*)"[^>]*>(.*?)</t[hd]>', page, re.S)
+
+
+def test_tables_align_numbers_right_and_text_left_and_fold_the_index_name_row() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"Provider": ["DOC1", "HYG1"], "Patients": [1204, 87],
+                          "Production": ["$81,234.50", "-$1,020.00"], "Change": ["+4.6%", "n/a"]},
+                         index=pd.Index(["Doctor 1", "Hygiene 1"], name="Operatory"))
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("frame")
+    cell.outputs = [nbformat.v4.new_output("execute_result", data={"text/html": frame.to_html()},
+                                           execution_count=1)]
+    nb.cells = [cell]
+    page = render_html(nb)
+    head = page.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    assert head.count("<tr") == 1, "the index name gets its own header row"
+    align = {text.strip(): style.rsplit("text-align:", 1)[1].split(";")[0] for _, style, text in _cells(page)}
+    assert align["Operatory"] == align["Provider"] == align["DOC1"] == align["Doctor 1"] == "left"
+    for text in ("Patients", "1204", "Production", "$81,234.50", "-$1,020.00", "Change", "+4.6%"):
+        assert align[text] == "right", text
+
+
+@pytest.mark.slow
+def test_charts_show_at_their_designed_size_within_the_column(sample_run) -> None:
+    _, result = sample_run
+    page = result.html_path.read_text()
+    (img,) = re.findall(r"<img [^>]*>", page)
+    png = base64.b64decode(DATA_URI.search(img).group(0).split(",", 1)[1])
+    pixels = struct.unpack(">I", png[16:20])[0]
+    width = int(re.search(r'width="(\d+)"', img).group(1))
+    assert width == min(round(pixels / 1.5), 648)  # odnb.theme renders at scale 1.5
+    assert "max-width:680px" in page  # an email-width column
+
+
+def _patient_notebook(tmp_path: Path) -> Path:
+    nb = nbformat.read(SAMPLE, as_version=4)
+    nb.metadata["odnb"] = {"lists_patients": True}
+    path = tmp_path / "front_desk.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_patient_listing_notebooks_are_never_mailed(isolated_home: Path, capsys, tmp_path: Path) -> None:
+    (isolated_home / "config.toml").write_text('[mail]\nhost = "127.0.0.1"\nport = 9\nsecurity = "none"\n')
+    for notebook in ("morning_huddle", str(_patient_notebook(tmp_path))):
+        code = cli.main(["report", notebook, "--profile", "demo", "--email", "owner@example.com"])
+        err = capsys.readouterr().err
+        assert code == 2 and "lists patients by name" in err and "without --email" in err
+    assert not (isolated_home / "reports").exists() or not any((isolated_home / "reports").rglob("*.*"))
+
+
+@pytest.mark.slow
+def test_patient_listing_report_says_so_at_the_top(isolated_home: Path, tmp_path: Path) -> None:
+    result = run_report(_patient_notebook(tmp_path), profile="demo",
+                        parameters={"start": "2026-09-01", "end": "2026-09-30"})
+    assert result.ok, result.error
+    body = result.html_path.read_text().split("<body", 1)[1]
+    banner, heading = body.find("lists patients by name"), body.find("Sample practice report")
+    assert 0 <= banner < heading, "the banner comes first"
+
+
+@pytest.mark.slow
+def test_no_kernel_transport_warning_but_real_errors_still_show(isolated_home: Path, capfd) -> None:
+    """The kernel's stderr reaches the terminal (capfd sees the subprocess's file descriptors): its
+    "running over TCP without encryption" warning must not, the failing cell's message must."""
+    code = cli.main(["report", str(FAILING), "--profile", "demo"])
+    captured = capfd.readouterr()
+    assert code == 1
+    assert "without encryption" not in captured.err and "IPKernelApp" not in captured.err
+    assert "ledger" in captured.err
+
+
+def test_report_title_comes_from_the_first_heading() -> None:
+    from odnb.report import notebook_title
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1"),
+                nbformat.v4.new_markdown_cell("# **Practice KPIs**\n\ntext")]
+    assert notebook_title(nb, "practice_kpis") == "Practice KPIs"
+    assert notebook_title(nbformat.v4.new_notebook(), "morning_huddle") == "Morning huddle"
+
+
+def test_remote_and_active_content_is_removed() -> None:
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [nbformat.v4.new_output("execute_result", data={
+        "text/html": '<p style="background:url(https://tracker.example/p.gif)">hi</p>'
+                     '<img src="https://tracker.example/pixel.gif" width="1">'
+                     '<object data="x.swf"><param name="a"></object><embed src="y.swf">'
+                     '<meta http-equiv="refresh" content="0;url=https://evil.example">'
+                     '<form action="https://evil.example"><input name="q"></form>'},
+        execution_count=1)]
+    nb.cells = [cell]
+    page = render_html(nb).lower()
+    for banned in ("tracker.example", "evil.example", "<object", "<embed", "<form", "<input",
+                   "http-equiv"):
+        assert banned not in page, banned
+    assert ">hi</p>" in page and '<meta charset="utf-8"' in page
+
+
+def test_two_runs_in_the_same_second_get_different_names(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from odnb.report import _stamped
+
+    now = datetime(2026, 11, 24, 7, 0, 0)
+    first, second = _stamped(tmp_path, "practice_kpis", now), _stamped(tmp_path, "practice_kpis", now)
+    assert first != second and second.name == "practice_kpis-20261124-070000-2"
+    assert mode(first.with_name(first.name + ".ipynb")) == 0o600

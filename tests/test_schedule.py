@@ -275,8 +275,10 @@ def test_many_practices_roll_up_and_mail(isolated_home: Path, smtp_inbox, capsys
     run_once_for_two_practices(isolated_home, SAMPLE, "http://127.0.0.1:9/api/v1", port, capsys)
     subjects = sorted(message_from_bytes(m, policy=policy.default)["Subject"] for m in handler.messages)
     assert len(subjects) == 3  # one report per practice, plus the roll-up
-    assert subjects[0].startswith("odnb roll-up: weekly")
-    assert any("north" in s for s in subjects[1:]) and any("south" in s for s in subjects[1:])
+    rollups = [s for s in subjects if s.startswith("odnb roll-up: weekly")]
+    reports = [s for s in subjects if s.startswith("Sample practice report — ")]  # the notebook's heading
+    assert len(rollups) == 1 and len(reports) == 2
+    assert any("north" in s for s in reports) and any("south" in s for s in reports)
     rollup = next(message_from_bytes(m, policy=policy.default) for m in handler.messages
                   if b"roll-up" in m.split(b"\n\n", 1)[0])
     assert rollup.get_body(("plain",)).get_content().count("(ok)") == 2
@@ -289,3 +291,58 @@ def test_many_practices_against_the_simulator(isolated_home: Path, smtp_inbox, s
     rows = run_once_for_two_practices(isolated_home, NOTEBOOKS / "practice_appointments.ipynb",
                                       simulator.base_url, port, capsys)
     assert rows[0]["appointments_completed"] == rows[1]["appointments_completed"] != ""  # same practice
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Review fixes
+
+
+def test_last_due_is_never_ahead_of_now() -> None:
+    """A pass just before the minute (xx:59.5) must not run the job due at the next minute early."""
+    job = sample_job(cron="* * * * *")
+    assert job.last_due(datetime(2026, 11, 24, 21, 36, 59, 500000)) == datetime(2026, 11, 24, 21, 36)
+    assert job.last_due(datetime(2026, 11, 24, 21, 37, 0)) == datetime(2026, 11, 24, 21, 37)
+    assert sample_job().last_due(datetime(2026, 11, 30, 6, 59, 59, 900000)) == datetime(2026, 11, 23, 7)
+
+
+def test_a_time_another_runner_already_did_is_not_run_again() -> None:
+    """Two `run --once` passes that both saw the job due: the one that gets the lock second must not
+    run it again after the first has finished and released the lock."""
+    job = sample_job(notebook=str(NOTEBOOKS / "no_such_notebook.ipynb"))
+    update_state("sample", last_due="2026-11-23T07:00:00")  # the first runner's record for this time
+    messages: list[str] = []
+    run = run_job(job, datetime(2026, 11, 23, 7), log=messages.append)
+    assert run.skipped and "already ran" in messages[0]
+    assert run.results == [] and run.exit_code == 0
+
+
+def test_patient_listing_notebook_cannot_be_mailed_by_a_job(tmp_path: Path) -> None:
+    path = write_jobs(tmp_path / "jobs.toml", """
+[[job]]
+name = "huddle"
+notebook = "morning_huddle"
+profile = "demo"
+cron = "30 7 * * MON-FRI"
+email = ["frontdesk@example.com"]
+""")
+    with pytest.raises(ScheduleError, match="lists patients"):
+        load_jobs(path)
+
+
+def test_installers_quote_paths_with_spaces(tmp_path: Path, capsys, monkeypatch) -> None:
+    import shlex
+
+    folder = tmp_path / "my jobs"
+    folder.mkdir()
+    path = write_jobs(folder / "jobs.toml", GOOD)
+    monkeypatch.setenv("ODNB_REPORTS_DIR", str(tmp_path / "my reports"))
+    assert cli.main(["schedule", "install", "--cron", "--jobs", str(path)]) == 0
+    line = capsys.readouterr().out.strip()
+    words = shlex.split(line.split(" ", 5)[5].split(" >> ")[0])
+    assert f"ODNB_REPORTS_DIR={tmp_path / 'my reports'}" in words
+    assert words[-2:] == ["--jobs", str(path)]
+    assert cli.main(["schedule", "install", "--systemd", "--jobs", str(path)]) == 0
+    out = capsys.readouterr().out
+    exec_line = next(ln for ln in out.splitlines() if ln.startswith("ExecStart="))
+    assert shlex.split(exec_line.split("=", 1)[1])[-2:] == ["--jobs", str(path)]
+    assert f'Environment="ODNB_REPORTS_DIR={tmp_path / "my reports"}"' in out
