@@ -43,6 +43,9 @@ from odnb.transport import RetryPolicy, Timeouts, Transport
 log = logging.getLogger("odnb")
 
 LONG_FETCH_REQUESTS = 10  # announce an estimate above this many paced requests
+# The largest Limit Open Dental honours: 100 (Remote, ShortQuery), 1000 (Local API, API Service). A
+# shorter page of exactly one of these sizes may be a server cap rather than the last page.
+SERVER_PAGE_CAPS = (100, 1000)
 
 
 def connect(
@@ -176,8 +179,8 @@ class Client:
                     "PUT", catalogue.SHORTQUERY_PATH, {"Offset": str(offset)}, body)
                 page = self._rows(answer.data, "PUT", catalogue.SHORTQUERY_PATH)
                 rows.extend(page)
-                if bar is None and len(page) >= catalogue.SHORTQUERY_PAGE:
-                    bar = self._bar("ShortQuery", None)
+                if bar is None and len(page) >= catalogue.SHORTQUERY_PAGE and not answer.from_cache:
+                    bar = self._bar("ShortQuery", None, initial=offset // catalogue.SHORTQUERY_PAGE)
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(rows=len(rows))
@@ -324,14 +327,22 @@ class Client:
 
     def _pages(self, res: Resource, query: Mapping[str, str], announce: bool = True) -> Iterator[list[dict]]:
         """Raw pages (lists of records) by Offset/Limit; stops at the first short page. A page that
-        still fails after retries raises: a fetch never returns silently partial."""
+        still fails after retries raises: a fetch never returns silently partial.
+
+        A server that pages by less than the Limit asked (a remote office behind a profile set to
+        service mode answers 100 rows for Limit=1000) is followed at its own page size, and a server
+        that ignores Offset (the same rows again) raises instead of looping or returning a partial frame.
+        """
         size = self.profile.page_size
         hint = version_hint(res, query)
+        expected = self._expected_pages(res, query, size)
         if announce:
-            self._announce(res, query, size)
+            self._announce(res, query, size, expected)
         offset = 0
         pages = 0
         total = 0
+        seen: set[str] = set()
+        sent_everything = False  # the first page was longer than the Limit: the server ignores Limit
         network_before = self.request_count
         bar = None
         try:
@@ -340,14 +351,35 @@ class Client:
                 answer = self._transport.request("GET", res.path, params, hint=hint)
                 page = self._rows(answer.data, "GET", res.path)
                 pages += 1
+                if pages == 1:
+                    sent_everything = len(page) > size
+                    if announce and expected is None and len(page) >= size and not answer.from_cache:
+                        self._unknown_size(res, size)
+                fresh = self._fresh_rows(res, page, seen)
+                if pages > 1 and page and fresh == 0:
+                    if sent_everything:
+                        break
+                    raise BadResponse(
+                        f"The server sent the same {res.name} rows again for Offset={offset}.",
+                        cause="it ignores the Offset filter, so odnb cannot page through the result",
+                        fix="Check that the base URL points at Open Dental's API itself (not a proxy or "
+                        "cache that drops the query string); for a large pull use od.query(sql) instead.",
+                        method="GET", url=self._transport.url(res.path),
+                        secrets=(self.profile.developer_key, self.profile.customer_key),
+                    )
                 total += len(page)
-                if bar is None and announce and len(page) >= size:
-                    bar = self._bar(res.name, self._expected_pages(res, query, size))
+                if bar is None and announce and len(page) >= size and not answer.from_cache:
+                    bar = self._bar(res.name, expected, initial=pages - 1)
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(rows=total)
                 yield page
-                if len(page) < size:
+                if len(page) < size and page and len(page) in SERVER_PAGE_CAPS:
+                    log.warning("%s: the server answered %d rows for Limit=%d, so it pages by %d; following "
+                                "it (is the profile's mode right? Remote pages by 100)", res.name, len(page),
+                                size, len(page))
+                    size = len(page)
+                elif len(page) < size:
                     break
                 offset += len(page)
         finally:
@@ -355,6 +387,21 @@ class Client:
                 bar.close()
         log.info("%s: %d rows in %d page(s), %d from the network", res.name, total, pages,
                  self.request_count - network_before)
+
+    @staticmethod
+    def _fresh_rows(res: Resource, page: list[dict[str, Any]], seen: set[str]) -> int:
+        """How many rows of ``page`` have a primary key not seen before (rows without one count as new)."""
+        fresh = 0
+        for row in page:
+            value = row.get(res.key)
+            if value is None:
+                fresh += 1
+                continue
+            text = str(value).strip()
+            if text not in seen:
+                seen.add(text)
+                fresh += 1
+        return fresh
 
     def _rows(self, data: Any, method: str, path: str) -> list[dict[str, Any]]:
         if isinstance(data, dict):  # a few GETs answer one object instead of a list
@@ -371,12 +418,14 @@ class Client:
 
     # --- progress and estimates ---------------------------------------------------------------
 
-    def _bar(self, name: str, total: int | None) -> Any:
-        if not self.progress:
+    def _bar(self, name: str, total: int | None, initial: int = 0) -> Any:
+        """A tqdm bar of pages (rows as postfix): in Jupyter or on a terminal only; a log file or a pipe
+        would get every redraw as text."""
+        if not self.progress or not _interactive():
             return None
         from tqdm.auto import tqdm
 
-        return tqdm(total=total, desc=name, unit="page", leave=False)
+        return tqdm(total=total, desc=name, unit="page", leave=False, initial=initial)
 
     def _say(self, text: str) -> None:
         log.info(text)
@@ -423,18 +472,38 @@ class Client:
             else None
         return rows // size + 1 if isinstance(rows, int) else None
 
-    def _announce(self, res: Resource, query: Mapping[str, str], size: int) -> None:
-        """Before a paced (Remote) fetch, say how many requests and how long it should take."""
+    def _announce(self, res: Resource, query: Mapping[str, str], size: int, pages: int | None) -> None:
+        """Before a long paced (Remote) fetch, say how many requests and how long it should take; say
+        nothing when the answer is already in the cache."""
         interval = self._transport.min_interval
-        if self.profile.mode != "remote" or interval <= 0:
+        if self.profile.mode != "remote" or interval <= 0 or pages is None or pages <= LONG_FETCH_REQUESTS:
             return
-        pages = self._expected_pages(res, query, size)
-        if pages is None:
-            self._say(f"{res.name}: unknown size (first pull); each {size} rows cost one request, "
-                      f"{_rate(interval)}")
-        elif pages > LONG_FETCH_REQUESTS:
-            self._say(f"{res.name}: about {pages} requests, about {_duration(pages * interval)} at "
-                      f"{_rate(interval)} (less if cached)")
+        last = {**query, "Offset": str((pages - 1) * size), "Limit": str(size)}
+        first = {**query, "Offset": "0", "Limit": str(size)}
+        cached = self._transport.is_cached
+        if cached("GET", res.path, first) and cached("GET", res.path, last):
+            return
+        self._say(f"{res.name}: about {pages} requests, about {_duration(pages * interval)} at "
+                  f"{_rate(interval)} (less if cached)")
+
+    def _unknown_size(self, res: Resource, size: int) -> None:
+        """A first paced pull of a resource with more than one page: its size is not known yet."""
+        interval = self._transport.min_interval
+        if self.profile.mode == "remote" and interval > 0:
+            self._say(f"{res.name}: more than {size} rows, unknown size (first pull); each {size} rows cost "
+                      f"one request, {_rate(interval)}")
+
+
+def _interactive() -> bool:
+    """True in a Jupyter kernel or when stderr is a terminal."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    if shell is not None and type(shell).__name__ == "ZMQInteractiveShell":
+        return True
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def _rate(interval: float) -> str:

@@ -19,6 +19,7 @@ import json
 import os
 import socket
 import stat
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -367,10 +368,15 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     checks = run_checks(args.profile, **overrides)
     failed = any(c.ok is False for c in checks)
     if args.json:
-        print(json.dumps({"ok": not failed, "checks": [asdict(c) for c in checks]}, indent=1))
+        text = json.dumps({"ok": not failed, "checks": [asdict(c) for c in checks]}, indent=1)
     else:
         name = args.profile or os.environ.get("ODNB_PROFILE") or "default profile"
-        print(format_checks(checks, header=f"odnb doctor — {name}"))
+        text = format_checks(checks, header=f"odnb doctor — {name}")
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `odnb doctor --json | head`: the reader left early; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 1 if failed else 0
 
 

@@ -326,7 +326,7 @@ CASES: tuple[Case, ...] = (
          "the server did not answer in time",
          "Check the office server and network; " + _ASK_FOR_LESS + "."),
     Case(ConnectionFailed, None, "connection refused / DNS / reset, after retries",
-         "no connection could be made to {base}",
+         "no working connection to {base} (refused, not found, or closed without an answer)",
          "Check the base URL; for the API Service that the Windows service runs and port 30223 is open, "
          "for the Local API that Open Dental is running (port 30222), for Remote your internet access."),
     Case(BadResponse, None, "200 whose body is not JSON (truncated, HTML from a proxy), after retries",
@@ -425,12 +425,14 @@ def error_from_response(
     hint: str = "",
     cls: type[ODError] | None = None,
     detail: str = "",
+    base: str | None = None,
 ) -> ODError:
     """The :class:`ODError` for a failed request, chosen from status, body text and mode.
 
     ``cls`` forces a class for failures without a status (``Timeout``, ``ConnectionFailed``,
     ``BadResponse``); ``detail`` is used as the message when there is no body; ``hint`` is added to the fix
-    (e.g. which filters need which Open Dental version).
+    (e.g. which filters need which Open Dental version); ``base`` is the profile's base URL (else it is
+    guessed from ``url``).
 
     >>> error_from_response("GET", "http://h/api/v1/appointments", 400,
     ...                     '{"message": "eConnector is not running"}', "remote").__class__.__name__
@@ -440,7 +442,9 @@ def error_from_response(
     raw = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
     message = scrub(message_of(raw), secrets) or detail or "(empty body)"
     parts = urlsplit(url)
-    base = urlunsplit((parts.scheme, parts.netloc, re.sub(r"(/api/v1).*$", r"\1", parts.path), "", ""))
+    if base is None:
+        base = urlunsplit((parts.scheme, parts.netloc, re.sub(r"(/api/v1).*$", r"\1", parts.path), "", ""))
+    base = base.rstrip("/")
     case = _find_case(status, mode, parts.path, message, cls)
     values = {
         "message": _short(message),
@@ -448,11 +452,16 @@ def error_from_response(
         "retry_after": f"{retry_after:g} s" if retry_after else "a minute",
         "hint": hint,
     }
-    what = f"{case.cls.title}: {_short(message)}" if message else case.cls.title
+    # The server's message goes in once: in the cause when the case quotes it, else after the title.
+    what = case.cls.title if "{message}" in case.cause else f"{case.cls.title}: {_short(message)}"
+    fix = case.fix.format(**values).strip()
+    if status == 404 and not base.endswith("/api/v1"):
+        fix = (f"Your base URL {base} does not end in /api/v1: use {base}/api/v1 (every Open Dental API "
+               f"route lives under /api/v1). " + fix)
     return case.cls(
         what,
         cause=case.cause.format(**values),
-        fix=case.fix.format(**values).strip(),
+        fix=fix,
         status=status,
         method=method,
         url=url,

@@ -95,11 +95,14 @@ def report_error(exc: BaseException) -> None:
 
 def _cmd_get(args: argparse.Namespace) -> int:
     import odnb
+    from odnb import resources
     from odnb.errors import InputError, ODError
 
     try:
         params = parse_params(args.param or [])
         out = check_output(args.output) if args.output else None
+        # Resource and filters first: a typo costs nothing (not even starting the demo simulator).
+        resources.validate_params(resources.resource(args.resource), params)
         options: dict[str, Any] = {"cache": not args.no_cache, "progress": sys.stderr.isatty()}
         if args.base_url:
             options["base_url"] = args.base_url
@@ -119,11 +122,20 @@ def _cmd_get(args: argparse.Namespace) -> int:
         client.close()
     shape = f"{len(df):,} rows x {len(df.columns)} columns, {client.request_count} request(s)"
     if out is None:
-        print(f"{args.resource}: {shape}")
-        if len(df):
-            print(df.head(args.head).to_string(max_colwidth=40))
+        try:
+            print(f"{args.resource}: {shape}")
+            if len(df):
+                print(df.head(args.head).to_string(max_colwidth=40))
+            sys.stdout.flush()
+        except BrokenPipeError:  # `odnb get ... | head`: the reader left; not an error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    write_frame(df, out)
+    try:
+        write_frame(df, out)
+    except OSError as exc:
+        print(f"error: could not write {out}: {exc.strerror or exc}", file=sys.stderr)
+        print("fix: pick a folder you can write to, with enough free space (-o FILE)", file=sys.stderr)
+        return 1
     print(f"{args.resource}: {shape} -> {out}")
     return 0
 

@@ -207,6 +207,46 @@ def _retry_after(response: requests.Response | None) -> float | None:
             return None
 
 
+def unreadable(content: bytes, exc: ValueError) -> tuple[str, bytes | None]:
+    """(what is wrong, the body to quote) for a 200 that is not JSON. A broken JSON body is patient data:
+    it is described, never quoted; anything else (an HTML page from a proxy) is quoted briefly.
+
+    >>> unreadable(b'[{"PatNum": 1, "LName": "Sm', ValueError("Unterminated string"))
+    ('27 bytes of JSON that break off or are malformed (Unterminated string)', None)
+    """
+    if content.lstrip()[:1] in (b"[", b"{", b'"'):
+        return f"{len(content):,} bytes of JSON that break off or are malformed ({exc})", None
+    return f"{len(content):,} bytes that are not JSON", content[:500]
+
+
+def connection_reason(exc: BaseException) -> str:
+    """A short reason for a failed connection from the exception chain (refused, DNS, closed...).
+
+    >>> connection_reason(requests.ConnectionError(ConnectionRefusedError(111, "Connection refused")))
+    'connection refused'
+    """
+    seen: list[BaseException] = []
+    todo: list[BaseException] = [exc]
+    while todo and len(seen) < 20:
+        current = todo.pop()
+        seen.append(current)
+        todo += [a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]
+        for linked in (getattr(current, "reason", None), current.__cause__, current.__context__):
+            if isinstance(linked, BaseException) and linked not in seen:
+                todo.append(linked)
+    names = {type(e).__name__ for e in seen}
+    text = " ".join(str(e) for e in seen).lower()
+    if "ConnectionRefusedError" in names or "refused" in text:
+        return "connection refused"
+    if "NameResolutionError" in names or "gaierror" in names or "name or service not known" in text:
+        return "host name not found"
+    if "RemoteDisconnected" in names or "closed connection" in text or "ConnectionResetError" in names:
+        return "the server closed the connection without answering"
+    if "SSLError" in names or "ssl" in text:
+        return "TLS (https) handshake failed"
+    return type(exc).__name__
+
+
 class Transport:
     """Send requests for one profile: headers, cache, pacing, retries, errors, logging.
 
@@ -268,6 +308,19 @@ class Transport:
     def url(self, path: str) -> str:
         return f"{self.base_url}/{path.lstrip('/')}"
 
+    def is_cached(self, method: str, path: str, params: Mapping[str, str] | None = None,
+                  body: Mapping[str, Any] | None = None) -> bool:
+        """True when a fresh cached answer exists for this request (so sending it costs no request)."""
+        cache = getattr(self.session, "cache", None)
+        if cache is None:
+            return False
+        try:
+            prepared = requests.Request(method, self.url(path), params=params, json=body).prepare()
+            cached = cache.get_response(cache.create_key(prepared))
+        except Exception:  # any backend trouble: assume it is not cached
+            return False
+        return cached is not None and not getattr(cached, "is_expired", True)
+
     def request(
         self,
         method: str,
@@ -295,14 +348,16 @@ class Transport:
             except requests.Timeout as exc:
                 failure = error_from_response(
                     method, shown, None, None, self.mode, cls=Timeout, secrets=self._secrets,
-                    detail=f"no answer ({type(exc).__name__})")
+                    base=self.base_url,
+                    detail=f"no answer within {self.timeouts.read:g} s ({type(exc).__name__})")
             except requests.ConnectionError as exc:
                 failure = error_from_response(method, shown, None, None, self.mode, cls=ConnectionFailed,
-                                              secrets=self._secrets, detail=type(exc).__name__)
+                                              secrets=self._secrets, base=self.base_url,
+                                              detail=connection_reason(exc))
             except requests.RequestException as exc:  # body cut off mid-stream, bad encoding...
                 failure = error_from_response(
                     method, shown, None, None, self.mode, cls=BadResponse, secrets=self._secrets,
-                    detail=f"{type(exc).__name__} while reading")
+                    base=self.base_url, detail=f"{type(exc).__name__} while reading")
             elapsed = time.monotonic() - started
             retry_after = None
             if response is not None:
@@ -313,11 +368,12 @@ class Transport:
                 if response.status_code == 200:
                     try:
                         data = json.loads(response.content) if response.content.strip() else []
-                    except ValueError:
+                    except ValueError as exc:
                         self._forget(response)
+                        detail, snippet = unreadable(response.content, exc)
                         failure = error_from_response(
-                            method, shown, None, response.content[:500], self.mode, cls=BadResponse,
-                            secrets=self._secrets)
+                            method, shown, None, snippet, self.mode, cls=BadResponse,
+                            secrets=self._secrets, base=self.base_url, detail=detail)
                     else:
                         if stale:
                             self._warn_stale(shown)
@@ -326,7 +382,7 @@ class Transport:
                     retry_after = _retry_after(response)
                     failure = error_from_response(
                         method, shown, response.status_code, response.text, self.mode,
-                        retry_after=retry_after, secrets=self._secrets, hint=hint)
+                        retry_after=retry_after, secrets=self._secrets, hint=hint, base=self.base_url)
                     if response.status_code not in RETRY_STATUSES:
                         raise failure
             else:

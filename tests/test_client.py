@@ -217,3 +217,125 @@ def test_remote_fetch_announces_size_and_remembers_it(make_simulator, isolated_h
     estimates = isolated_home / "cache" / "t" / "estimates.json"
     assert stat.S_IMODE(estimates.stat().st_mode) == 0o600
     assert "PatNum" not in estimates.read_text()
+
+
+# --- paging edge cases ------------------------------------------------------------------------------
+
+
+def test_a_server_paging_by_less_than_the_limit_is_followed_not_truncated(make_simulator, demo_db,
+                                                                           caplog) -> None:
+    # A remote office behind a profile left in service mode: Limit=1000 gets 100 rows a page.
+    srv = make_simulator(mode="remote", throttle_intervals=NO_THROTTLE)
+    with client_for(srv, mode="service", cache=False) as od:
+        df = od.procedures()
+    assert len(df) == sql(demo_db, "SELECT COUNT(*) FROM procedurelog")[0]
+    assert df["ProcNum"].is_unique
+    assert "pages by 100" in caplog.text
+
+
+def test_a_page_exactly_full_then_an_empty_page_ends_the_fetch(make_simulator, demo_db) -> None:
+    srv = make_simulator(mode="remote", throttle_intervals=NO_THROTTLE)
+    n = sql(demo_db, "SELECT COUNT(*) FROM procedurelog")[0]
+    pat, count = sql(demo_db, "SELECT PatNum, COUNT(*) c FROM procedurelog GROUP BY PatNum "
+                              "HAVING c BETWEEN 101 AND 199 LIMIT 1") or (None, 0)
+    with client_for(srv, cache=False) as od:
+        assert len(od.procedures()) == n
+        assert od.request_count == n // 100 + 1
+        if pat is not None:
+            assert len(od.procedures(PatNum=pat)) == count
+
+
+class _StubApi:
+    """A loopback HTTP server that answers every GET with ``answer(offset, limit)`` as JSON."""
+
+    def __init__(self, answer) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs, urlsplit
+
+        self.requests = 0
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                stub.requests += 1
+                q = parse_qs(urlsplit(self.path).query)
+                body = json.dumps(answer(int(q.get("Offset", ["0"])[0]), int(q.get("Limit", ["0"])[0])))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/api/v1"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _stub_client(stub: _StubApi, mode: str) -> Client:
+    profile = Profile(name="stub", mode=mode, base_url=stub.base_url, developer_key=DEMO_DEVELOPER_KEY,
+                      customer_key=DEMO_CUSTOMER_KEY)
+    return Client(profile, progress=False, retry=FAST, min_interval=0, cache=False)
+
+
+def _providers(first: int, last: int) -> list[dict[str, object]]:
+    return [{"ProvNum": n, "Abbr": f"P{n}"} for n in range(first, last)]
+
+
+@pytest.mark.timeout(60)  # before the fix this looped forever
+def test_a_server_ignoring_offset_raises_instead_of_looping_or_truncating() -> None:
+    stub = _StubApi(lambda offset, limit: _providers(1, 101))  # always the same first page
+    try:
+        with _stub_client(stub, "remote") as od, pytest.raises(errors.BadResponse) as info:
+            od.providers()
+    finally:
+        stub.close()
+    assert "Offset" in str(info.value) and stub.requests == 2
+
+
+@pytest.mark.timeout(60)
+def test_a_server_ignoring_limit_and_offset_gives_every_row_once() -> None:
+    stub = _StubApi(lambda offset, limit: _providers(1, 251))  # everything, whatever was asked
+    try:
+        with _stub_client(stub, "remote") as od:
+            df = od.providers()
+    finally:
+        stub.close()
+    assert len(df) == 250 and df["ProvNum"].is_unique and stub.requests == 2
+
+
+def test_a_second_pull_from_the_cache_is_silent(make_simulator, capsys) -> None:
+    srv = make_simulator(mode="remote", throttle_intervals=NO_THROTTLE)
+    with client_for(srv, progress=True, min_interval=0.001) as od:
+        od.procedures()
+        first = capsys.readouterr().err
+        before = od.request_count
+        od.procedures()
+        second = capsys.readouterr()
+        assert od.request_count == before
+    assert "unknown size" in first
+    assert second.err == "" and second.out == ""
+
+
+def test_no_unknown_size_note_for_a_one_page_answer(make_simulator, capsys) -> None:
+    srv = make_simulator(mode="remote", throttle_intervals=NO_THROTTLE)
+    with client_for(srv, progress=True, min_interval=0.001, cache=False) as od:
+        od.providers()
+    assert capsys.readouterr().err == ""
+
+
+def test_no_progress_bar_text_when_stderr_is_not_a_terminal(make_simulator, capsys) -> None:
+    srv = make_simulator(mode="service")
+    with client_for(srv, progress=True, cache=False) as od:
+        od.procedures()
+        od.query("SELECT ProcNum FROM procedurelog")
+    assert "page" not in capsys.readouterr().err

@@ -91,7 +91,8 @@ def test_three_body_formats_and_html_are_read_and_raw_body_kept(body, message) -
     err = error_from_response("GET", URL, 400, body, "remote")
     raw = body.decode() if isinstance(body, bytes) else body
     assert err.body == raw
-    assert message in err.what
+    assert message in err.what or message in err.cause
+    assert str(err).count(message) == 1  # said once, not in both the headline and the cause
 
 
 def test_keys_are_scrubbed_from_url_body_message_repr_and_html() -> None:
@@ -216,3 +217,50 @@ def test_no_connection_is_connection_failed() -> None:
     with Client(profile, progress=False, retry=FAST) as od, pytest.raises(errors.ConnectionFailed) as info:
         od.providers()
     assert "30223" in info.value.fix
+
+
+@pytest.mark.parametrize("fault", ["malformed", "truncate"])
+def test_an_unreadable_page_is_described_not_quoted(make_simulator, fault) -> None:
+    # The body of a list GET is patient data: the message says what is wrong, never the rows.
+    srv = make_simulator(mode="service")
+    srv.faults.script = [fault] * FAST.attempts
+    with client_for(srv, cache=False) as od, pytest.raises(errors.BadResponse) as info:
+        od.patients()
+    text = str(info.value)
+    assert "bytes of JSON" in text and "LName" not in text and "PatNum" not in text
+    assert info.value.body is None and "LName" not in info.value._repr_html_()
+
+
+def test_the_server_message_is_said_once(make_simulator) -> None:
+    srv = make_simulator(mode="service")
+    srv.faults.script = [500] * FAST.attempts
+    with client_for(srv, cache=False) as od, pytest.raises(errors.ServerError) as info:
+        od.providers()
+    message = errors.message_of(info.value.body)
+    assert message and str(info.value).count(message) == 1
+
+
+def test_a_base_url_without_api_v1_gets_the_corrected_url(simulator) -> None:
+    root = simulator.base_url.removesuffix("/api/v1")
+    profile = Profile(name="t", mode="service", base_url=root, developer_key=DEMO_DEVELOPER_KEY,
+                      customer_key=DEMO_CUSTOMER_KEY)
+    od = Client(profile, progress=False, retry=FAST, cache=False)
+    with od, pytest.raises(errors.NotFound) as info:
+        od.providers()
+    assert f"use {root}/api/v1" in info.value.fix
+
+
+def test_a_dropped_connection_says_so(make_simulator) -> None:
+    srv = make_simulator(mode="service")
+    srv.faults.script = ["drop"] * FAST.attempts
+    with client_for(srv, cache=False) as od, pytest.raises(errors.ConnectionFailed) as info:
+        od.providers()
+    assert "closed the connection" in str(info.value)
+
+
+def test_a_refused_connection_says_so() -> None:
+    profile = Profile(name="t", mode="service", base_url="http://127.0.0.1:9/api/v1",
+                      developer_key=DEMO_DEVELOPER_KEY, customer_key=DEMO_CUSTOMER_KEY)
+    with Client(profile, progress=False, retry=FAST) as od, pytest.raises(errors.ConnectionFailed) as info:
+        od.providers()
+    assert "connection refused" in str(info.value)

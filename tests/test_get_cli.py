@@ -95,3 +95,32 @@ def test_api_error_is_explained_with_exit_1(
     err = capsys.readouterr().err
     assert "Setup > Advanced Setup > API" in err and "notTheRightKey-123" not in err
     assert not out.exists()
+
+
+def test_a_typo_in_the_resource_is_named_before_keys_are_looked_up(
+    server: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No keys anywhere: the resource typo is still what the user is told about (it is checked first).
+    monkeypatch.delenv("ODNB_DEVELOPER_KEY")
+    monkeypatch.delenv("ODNB_CUSTOMER_KEY")
+    assert main(["get", "procedurelog", "--base-url", server.base_url]) == 2
+    err = capsys.readouterr().err
+    assert "Did you mean 'procedurelogs'" in err and "key" not in err.split("Fix:")[0].lower()
+    assert len(server.log) == 0
+
+
+def test_a_reader_that_stops_early_is_not_an_error(server: object, isolated_home: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ODNB_DEVELOPER_KEY": DEMO_DEVELOPER_KEY, "ODNB_CUSTOMER_KEY": DEMO_CUSTOMER_KEY}
+    argv = [sys.executable, "-m", "odnb", "get", "procedurelogs", "--base-url", server.base_url,
+            "--head", "5000"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()  # like `| head -1`
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert b"procedurelogs:" in first and "Traceback" not in err and "BrokenPipe" not in err
