@@ -56,7 +56,7 @@ def connect(
     customer_key: str | None = None,
     cache: bool = True,
     session: requests.Session | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
     **options: Any,
 ) -> Client:
     """Open a :class:`Client` for a profile name (``None``: ``$ODNB_PROFILE``, the config default, or
@@ -64,7 +64,8 @@ def connect(
 
     ``options``: ``tier`` / ``mode`` overrides for the profile; ``retry`` (:class:`RetryPolicy`),
     ``timeouts`` (:class:`Timeouts`), ``min_interval`` (seconds between requests, overriding the tier),
-    ``expire_after`` (one cache freshness in seconds for every resource).
+    ``expire_after`` (one cache freshness in seconds for every resource). ``progress``: estimates and
+    progress bars; None means on unless ``$ODNB_PROGRESS`` is ``0`` (``odnb report`` runs set it).
 
     >>> od = connect("demo")          # doctest: +SKIP
     """
@@ -85,14 +86,14 @@ class Client:
         *,
         cache: bool = True,
         session: requests.Session | None = None,
-        progress: bool = True,
+        progress: bool | None = None,
         retry: RetryPolicy | None = None,
         timeouts: Timeouts | None = None,
         min_interval: float | None = None,
         expire_after: float | None = None,
     ) -> None:
         self.profile = profile
-        self.progress = progress
+        self.progress = os.environ.get("ODNB_PROGRESS", "1") != "0" if progress is None else progress
         self._transport = Transport(profile, cache=cache, session=session, retry=retry, timeouts=timeouts,
                                     min_interval=min_interval, expire_after=expire_after)
 
@@ -173,11 +174,20 @@ class Client:
         rows: list[dict[str, Any]] = []
         offset = 0
         bar = None
+        previous: list[dict[str, Any]] | None = None
         try:
             while True:
                 answer = self._transport.request(
                     "PUT", catalogue.SHORTQUERY_PATH, {"Offset": str(offset)}, body)
                 page = self._rows(answer.data, "PUT", catalogue.SHORTQUERY_PATH)
+                if page and page == previous:
+                    raise BadResponse(
+                        "ShortQuery answered the same page for two offsets: the server ignores Offset.",
+                        cause="paging cannot move on, so the result would be endless or incomplete",
+                        fix="Add ORDER BY and LIMIT/OFFSET to the SQL yourself, or aggregate (GROUP BY) so "
+                        "the result fits in one page of 100 rows.",
+                    )
+                previous = page
                 rows.extend(page)
                 if bar is None and len(page) >= catalogue.SHORTQUERY_PAGE and not answer.from_cache:
                     bar = self._bar("ShortQuery", None, initial=offset // catalogue.SHORTQUERY_PAGE)

@@ -370,7 +370,8 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     if args.json:
         text = json.dumps({"ok": not failed, "checks": [asdict(c) for c in checks]}, indent=1)
     else:
-        name = args.profile or os.environ.get("ODNB_PROFILE") or "default profile"
+        resolved = next((c.detail.split(":")[0] for c in checks if c.name == "profile" and c.ok), None)
+        name = resolved or args.profile or os.environ.get("ODNB_PROFILE") or "default profile"
         text = format_checks(checks, header=f"odnb doctor — {name}")
     try:
         print(text)

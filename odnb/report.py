@@ -348,10 +348,12 @@ def _kernel_manager_class(socket_dir: Path) -> Any:
 
 @contextlib.contextmanager
 def _run_environment(profile: str) -> Iterator[None]:
-    """Kernel environment (static charts, the profile) and a private umask, restored afterwards."""
-    saved = {k: os.environ.get(k) for k in (STATIC_CHARTS_ENV, "ODNB_PROFILE")}
+    """Kernel environment (static charts, no progress bars, the profile) and a private umask, restored
+    afterwards."""
+    saved = {k: os.environ.get(k) for k in (STATIC_CHARTS_ENV, "ODNB_PROFILE", "ODNB_PROGRESS")}
     os.environ[STATIC_CHARTS_ENV] = "1"
     os.environ["ODNB_PROFILE"] = profile
+    os.environ["ODNB_PROGRESS"] = "0"  # no progress bars or widgets in a rendered report
     old_umask = os.umask(0o077)
     try:
         yield

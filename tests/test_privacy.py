@@ -7,6 +7,7 @@ import logging
 import sqlite3
 from pathlib import Path
 
+import nbformat
 import pytest
 
 import odnb
@@ -18,10 +19,11 @@ DEV = "devKEY-7f3a9c1e5b"
 CUST = "custKEY-2d8e4b6a0c"
 
 
-@pytest.fixture
-def office(isolated_home: Path, make_simulator, smtp_inbox, monkeypatch: pytest.MonkeyPatch):
-    """A profile whose keys come from environment variables, against a simulator that knows only them."""
-    key = ApiKey(DEV, CUST, frozenset({"ReadAll", "Queries"}), "paid")
+@pytest.fixture(params=[frozenset({"ReadAll", "Queries"})])
+def office(request, isolated_home: Path, make_simulator, smtp_inbox, monkeypatch: pytest.MonkeyPatch):
+    """A profile whose keys come from environment variables, against a simulator that knows only them
+    (with the permissions of ``request.param``)."""
+    key = ApiKey(DEV, CUST, request.param, "paid")
     server = make_simulator(mode="service", keys=[key])
     monkeypatch.setenv("OFFICE_DEV_KEY", DEV)
     monkeypatch.setenv("OFFICE_CUST_KEY", CUST)
@@ -87,3 +89,17 @@ def test_kpi_report_holds_no_patient_names(isolated_home: Path, office, demo_db:
     leaked = [n for n in names if n in text] + [email for *_, email in people if email and email in text]
     assert not leaked, f"patient identifiers in the KPI report: {leaked[:5]}"
     assert "Gross production" in text  # the report did render its aggregates
+
+
+@pytest.mark.parametrize("office", [frozenset({"ReadAll"})], indirect=True)
+def test_report_runs_show_no_progress_bars(isolated_home: Path, office) -> None:
+    """Without Queries the scorecard pages through procedurelogs: a bar in Jupyter, but not in a report."""
+    assert cli.main(["report", "practice_kpis", "--profile", "office", "-p", "start", "2026-09-01",
+                     "-p", "end", "2026-09-30"]) == 0
+    assert office.log.count(path="procedurelogs") > 2  # several pages were fetched
+    (executed,) = (isolated_home / "reports" / "office").glob("*.ipynb")
+    nb = nbformat.read(executed, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    stderr = "".join(o.get("text", "") for o in outputs if o.get("name") == "stderr")
+    assert "%|" not in stderr and "IProgress" not in stderr, stderr[:300]
