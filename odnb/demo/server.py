@@ -70,7 +70,7 @@ MESSAGES = {
     "econnector": "The office's eConnector is not running or could not be reached. "
     "Start the eConnector at the dental office and try again.",
     "version": "The office is running Open Dental version {office}. {what} requires version {need} or later.",
-    "unknown": "The requested API resource does not exist: {method} /api/v1/{path}",
+    "unknown": "The requested API resource does not exist: {method} {path}",
     "content_type": "Content-Type must be application/json.",
     "throttle": "Too many requests. This customer key may make one request every {interval:g} seconds.",
     "timeout": "The request did not complete within the {limit:g} second time limit.",
@@ -818,7 +818,7 @@ class DemoServer:
     ) -> _Response:
         cfg = self.config
         if not path.startswith(API_PREFIX):
-            raise ApiError(404, MESSAGES["unknown"].format(method=h.command, path=path.lstrip("/")))
+            raise ApiError(404, MESSAGES["unknown"].format(method=h.command, path=path))
         key = self._authenticate(h.headers.get("Authorization"))
         state["customer"] = key.name
         state["started"] = self._admit(key)
@@ -923,7 +923,7 @@ class DemoServer:
             return self._short_query(body, params)
         compiled, record_id = self._find(lower)
         if compiled is None:
-            raise ApiError(404, MESSAGES["unknown"].format(method=method, path=path))
+            raise ApiError(404, MESSAGES["unknown"].format(method=method, path=API_PREFIX + path))
         route = compiled.route
         if method != "GET":
             self._require(key, WRITE_PERMISSIONS.get(resource, route.write_permission))
