@@ -932,20 +932,7 @@ class _Practice:
                         ProvNum=self.prov_for(self.code_of[procs[n - 1]["CodeNum"]], dentist, hyg_prov),
                     )
             else:
-                for code, tooth, surf, units in self.visit_codes(p, v.kind, d):
-                    self.add_proc(
-                        p,
-                        code,
-                        d,
-                        PROC_STATUS["TP"],
-                        self.prov_for(code, dentist, hyg_prov),
-                        apt_num,
-                        tooth=tooth,
-                        surf=surf,
-                        units=units,
-                        entry=v.booked_on,
-                        entry_min=v.booked_min,
-                    )
+                self.plan_visit(p, v, d, apt_num, dentist, hyg_prov)
             apt["ProcDescript"] = self.descript(apt_num, v.procs)
             p.has_future = True
             if hygiene:
@@ -956,20 +943,8 @@ class _Practice:
             self.broken(p, v, apt, apt_num, d, t, heap)
             return
         if r < P_BREAK + P_STALE:  # left Scheduled in the past; the patient comes back later
-            for code, tooth, surf, units in self.visit_codes(p, v.kind, d) if not v.procs else []:
-                self.add_proc(
-                    p,
-                    code,
-                    d,
-                    PROC_STATUS["TP"],
-                    self.prov_for(code, dentist, hyg_prov),
-                    apt_num,
-                    tooth=tooth,
-                    surf=surf,
-                    units=units,
-                    entry=v.booked_on,
-                    entry_min=v.booked_min,
-                )
+            if not v.procs:
+                self.plan_visit(p, v, d, apt_num, dentist, hyg_prov)
             if hygiene and v.kind != "srp":
                 later = d + timedelta(days=rng.randrange(30, 120))
                 booked_on = later - timedelta(days=rng.randrange(3, 20))
@@ -1265,6 +1240,12 @@ class _Practice:
 
     def prov_for(self, code: str, dentist: int, hyg_prov: int) -> int:
         return hyg_prov if cat.CODES[code].hygiene and hyg_prov else dentist
+
+    def plan_visit(self, p: _Pat, v: _Visit, d: date, apt_num: int, dentist: int, hyg_prov: int) -> None:
+        """Treatment-planned procedures for the visit ``v`` booked on ``d`` (appointment ``apt_num``)."""
+        for code, tooth, surf, units in self.visit_codes(p, v.kind, d):
+            self.add_proc(p, code, d, PROC_STATUS["TP"], self.prov_for(code, dentist, hyg_prov), apt_num,
+                          tooth=tooth, surf=surf, units=units, entry=v.booked_on, entry_min=v.booked_min)
 
     def edit_stamp(self, d: date, minutes: int, force: bool = False) -> str:
         """DateTStamp of a row written on ``d``: mostly that moment, sometimes edited days later."""
