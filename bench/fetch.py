@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("service", "remote"), default="service")
     args = parser.parse_args(argv)
 
+    from odnb.config import PAGE_SIZE
     from odnb.demo import DEMO_CUSTOMER_KEY, DEMO_DEVELOPER_KEY
     from odnb.demo.practice import PracticeSpec, demo_database
     from odnb.demo.server import DemoServer, Faults, SimulatorConfig
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"practice: {db} ({args.patients} patients, {args.years} years, {in_db:,} procedures; "
           f"ready in {time.perf_counter() - built:.1f} s)")
 
-    page_size = 100 if args.mode == "remote" else 1000
+    page_size = PAGE_SIZE[args.mode]
     config = SimulatorConfig(mode=args.mode, faults=Faults(latency=args.latency))
     keys = (DEMO_DEVELOPER_KEY, DEMO_CUSTOMER_KEY)
     with tempfile.TemporaryDirectory(prefix="odnb-bench-") as tmp, DemoServer(db, config).start() as server:

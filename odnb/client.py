@@ -35,7 +35,7 @@ import pandas as pd
 import requests
 
 from odnb import resources as catalogue
-from odnb.config import practice_dir
+from odnb.config import PAGE_SIZE, practice_dir, write_private_file
 from odnb.errors import BadResponse, InvalidParameter
 from odnb.resources import Resource, type_frame, type_query_frame, validate_params, version_hint
 from odnb.transport import RetryPolicy, Timeouts, Transport
@@ -45,7 +45,7 @@ log = logging.getLogger("odnb")
 LONG_FETCH_REQUESTS = 10  # announce an estimate above this many paced requests
 # The largest Limit Open Dental honours: 100 (Remote, ShortQuery), 1000 (Local API, API Service). A
 # shorter page of exactly one of these sizes may be a server cap rather than the last page.
-SERVER_PAGE_CAPS = (100, 1000)
+SERVER_PAGE_CAPS = frozenset(PAGE_SIZE.values()) | {catalogue.SHORTQUERY_PAGE}
 
 
 def connect(
@@ -470,12 +470,7 @@ class Client:
             return
         data = self._load_estimates()
         data[self._estimate_key(res, query)] = rows
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
+        write_private_file(path, json.dumps(data).encode())
 
     def _expected_pages(self, res: Resource, query: Mapping[str, str], size: int) -> int | None:
         rows = self._load_estimates().get(self._estimate_key(res, query)) if self.profile.mode == "remote" \

@@ -24,13 +24,14 @@ Example:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import stat
 import sys
 import tempfile
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -655,21 +656,38 @@ def dumps_toml(data: Mapping[str, Any]) -> str:
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
-def write_private_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file + rename), mode 0600."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+@contextlib.contextmanager
+def replacing_privately(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` (same suffix, so writers that go by it still work) to write to; when
+    the block ends without error it becomes ``path`` atomically, mode 0600; otherwise it is removed.
+
+    Example:
+        >>> target = Path(tempfile.mkdtemp()) / "out.csv"
+        >>> with replacing_privately(target) as tmp:
+        ...     _ = tmp.write_text("a,b\\n")
+        >>> oct(target.stat().st_mode & 0o777) if os.name == "posix" else "0o600"
+        '0o600'
+    """
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)  # mkstemp made it 0600; the writer reopens it by name (and may recreate it: chmod below)
+    tmp = Path(name)
     try:
+        yield tmp
         if os.name == "posix":
-            os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temp file + rename, flushed to disk), mode 0600."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with replacing_privately(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def check_new_profile(

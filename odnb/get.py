@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from odnb.config import replacing_privately
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,16 +73,8 @@ def check_output(path: str) -> Path:
 
 def write_frame(df: pd.DataFrame, path: Path) -> None:
     """Write ``df`` atomically (temp file in the same folder, then rename), mode 0600."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)  # mkstemp made it 0600; the writer reopens it by name
-    try:
-        WRITERS[path.suffix.lower()](df, Path(tmp))
-        if os.name == "posix":
-            os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing_privately(path) as tmp:
+        WRITERS[path.suffix.lower()](df, tmp)
 
 
 def report_error(exc: BaseException) -> None:

@@ -18,8 +18,6 @@ import calendar
 import re
 from datetime import date, datetime, timedelta
 
-import numpy as np
-
 
 class PeriodError(ValueError):
     """A period that cannot be used: unparseable date, or start after end."""
@@ -34,9 +32,11 @@ def parse_date(value: object, name: str = "date") -> date:
         return value.date()
     if isinstance(value, date):
         return value
-    if isinstance(value, np.datetime64):
-        return date.fromisoformat(str(value.astype("datetime64[D]")))
     if not isinstance(value, str):
+        import numpy as np  # here, not at the top: `import odnb.periods` (so the CLI) stays free of numpy
+
+        if isinstance(value, np.datetime64):
+            return date.fromisoformat(str(value.astype("datetime64[D]")))
         raise PeriodError(f"{name} must be a date, datetime or 'yyyy-mm-dd' string, not "
                           f"{type(value).__name__} ({value!r})")
     match = re.fullmatch(r"(\d{4}-\d{2}-\d{2})(?:[ T][0-9:.]*)?", value.strip())

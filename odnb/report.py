@@ -38,6 +38,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from odnb.kpi_catalog import KINDS, KPI_KEYS, LABELS
+
 KPI_MIMETYPE = "application/vnd.odnb.kpis+json"
 CURATED_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -58,19 +60,6 @@ SECRET_WORDS = frozenset({"key", "keys", "apikey", "password", "passwd", "pwd", 
 # Cells never shown in a report (papermill's parameter/error cells, and cells the author hides).
 HIDDEN_TAGS = frozenset({"parameters", "injected-parameters", "papermill-error-cell-tag", "remove-cell",
                          "odnb-hide"})
-
-# How each KPI of ../shared/kpi-definitions.md is displayed (email text, roll-up tables).
-KPI_FORMATS: dict[str, str] = {
-    "gross_production": "money", "adjustments": "money", "writeoffs": "money", "net_production": "money",
-    "patient_income": "money", "insurance_income": "money", "collections": "money",
-    "collection_ratio": "percent", "new_patients": "count", "active_patients": "count",
-    "appointments_completed": "count", "appointments_broken": "count", "broken_rate": "percent",
-    "hygiene_visits": "count", "hygiene_reappointment_rate": "percent", "case_acceptance": "percent",
-    "accounts_receivable": "money",
-}
-KPI_ORDER: tuple[str, ...] = tuple(KPI_FORMATS)
-# Display names where the key alone reads badly (the others: key with spaces, capitalised).
-KPI_LABELS: dict[str, str] = {"writeoffs": "Insurance write-offs", "broken_rate": "Broken appointment rate"}
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_MAIL = 0, 1, 2, 3
 
@@ -153,7 +142,7 @@ def _number(key: str, value: Any) -> float | int | None:
         raise TypeError(f"KPI {key!r} is {type(value).__name__}, not a number (or None)") from None
     if math.isnan(number) or math.isinf(number):
         return None
-    return int(number) if number.is_integer() and KPI_FORMATS.get(key) == "count" else number
+    return int(number) if number.is_integer() and KINDS.get(key) == "count" else number
 
 
 def _iso(value: Any) -> str | None:
@@ -781,10 +770,10 @@ def format_kpi(key: str, value: float | int | None) -> str:
     """
     if value is None:
         return "n/a"
-    kind = KPI_FORMATS.get(key)
+    kind = KINDS.get(key)
     if kind == "money":
         return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
-    if kind == "percent":
+    if kind == "ratio":
         return f"{value * 100:.1f}%"
     if kind == "count" or float(value).is_integer():
         return f"{value:,.0f}"
@@ -793,13 +782,13 @@ def format_kpi(key: str, value: float | int | None) -> str:
 
 def kpi_label(key: str) -> str:
     """``gross_production`` -> ``Gross production``; ``writeoffs`` -> ``Insurance write-offs``."""
-    return KPI_LABELS.get(key) or key.replace("_", " ").capitalize()
+    return LABELS.get(key) or key.replace("_", " ").capitalize()
 
 
 def ordered_kpi_keys(keys: Any) -> list[str]:
     """Catalogue order first, then any other keys alphabetically."""
     keys = set(keys)
-    return [k for k in KPI_ORDER if k in keys] + sorted(keys - set(KPI_ORDER))
+    return [k for k in KPI_KEYS if k in keys] + sorted(keys - set(KPI_KEYS))
 
 
 # ---------------------------------------------------------------------------------------------------------

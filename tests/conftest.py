@@ -5,21 +5,24 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 
-# A small practice, fixed in time, so tests are fast and their answers do not move with the calendar.
+from odnb.testing import SMALL_PRACTICE
+
+# odnb.testing's small practice, fixed in time, so tests are fast and their answers do not move with the
+# calendar.
 TEST_TODAY = date(2026, 11, 24)
-TEST_SPEC_KW = {"seed": 7, "patients": 300, "years": 2, "today": TEST_TODAY}
+TEST_SPEC_KW = {**SMALL_PRACTICE, "today": TEST_TODAY}
 
 
-@pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point every odnb location (config, caches, reports) at a fresh temporary folder."""
-    home = tmp_path_factory.mktemp("home")
+def isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> Path:
+    """Point every odnb location (config, caches, reports) at ``home``; null keyring, no key variables.
+    For module-wide fixtures: ``with pytest.MonkeyPatch.context() as mp: isolate(mp, home)``."""
     monkeypatch.setenv("ODNB_CONFIG", str(home / "config.toml"))
     monkeypatch.setenv("ODNB_CACHE_DIR", str(home / "cache"))
     monkeypatch.setenv("ODNB_REPORTS_DIR", str(home / "reports"))
@@ -27,6 +30,12 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     for name in ("ODNB_PROFILE", "ODNB_BASE_URL", "ODNB_DEVELOPER_KEY", "ODNB_CUSTOMER_KEY"):
         monkeypatch.delenv(name, raising=False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point every odnb location (config, caches, reports) at a fresh temporary folder."""
+    return isolate(monkeypatch, tmp_path_factory.mktemp("home"))
 
 
 @pytest.fixture(scope="session")
@@ -71,19 +80,31 @@ class Inbox:
         return "250 OK"
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on (aiosmtpd's Controller needs a real number, not 0)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def smtp_server(handler: object, **options: object) -> Iterator[Controller]:
+    """A real SMTP server (aiosmtpd) with ``handler`` on a free loopback port while the block runs;
+    ``options`` go to the Controller (tls_context, authenticator ...)."""
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **options)
+    controller.start()
+    try:
+        yield controller
+    finally:
+        controller.stop()
+
+
 @pytest.fixture
 def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
     """A real SMTP server (aiosmtpd) on a free loopback port: ``(inbox, port)``."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+    with smtp_server(inbox) as controller:
+        yield inbox, controller.port
 
 
 # Notebooks under tests/notebooks are inputs of the report tests (one fails on purpose), not nbval tests.

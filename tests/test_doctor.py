@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 
 from odnb.cli import main
 from odnb.config import load_profile, practice_dir
@@ -26,12 +26,6 @@ def by_name(checks: list[Check]) -> dict[str, Check]:
 def demo_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ODNB_DEVELOPER_KEY", DEMO_DEVELOPER_KEY)
     monkeypatch.setenv("ODNB_CUSTOMER_KEY", DEMO_CUSTOMER_KEY)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_doctor_passes_on_the_demo_profile(capsys: pytest.CaptureFixture[str]) -> None:

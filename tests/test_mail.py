@@ -6,15 +6,14 @@ import datetime as dt
 import ipaddress
 import json
 import re
-import socket
 import ssl
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from conftest import free_port, isolate, smtp_server
 
 from odnb import cli
 from odnb.config import MailSettings
@@ -23,12 +22,6 @@ from odnb.report import format_kpi, kpi_label, run_report
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 PNG_1PX = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Recorder:
@@ -57,13 +50,9 @@ class Recorder:
 @pytest.fixture
 def smtp() -> Iterator[tuple[Recorder, MailSettings]]:
     handler = Recorder()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
+    with smtp_server(handler) as controller:
         yield handler, MailSettings(host="127.0.0.1", port=controller.port, security="none",
                                     sender="reports@example.com")
-    finally:
-        controller.stop()
 
 
 def parse(raw: bytes):
@@ -97,9 +86,7 @@ def sample_report(tmp_path_factory: pytest.TempPathFactory):
     """One real run of the sample notebook, reused by the mail tests."""
     home = tmp_path_factory.mktemp("mail-home")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ODNB_CONFIG", str(home / "config.toml"))
-        mp.setenv("ODNB_CACHE_DIR", str(home / "cache"))
-        mp.setenv("ODNB_REPORTS_DIR", str(home / "reports"))
+        isolate(mp, home)
         result = run_report(NOTEBOOKS / "sample_report.ipynb", profile="demo")
     assert result.ok, result.error
     return result
@@ -201,15 +188,11 @@ def tls_smtp(tmp_path: Path) -> Iterator[tuple[Recorder, MailSettings, ssl.SSLCo
         return AuthResult(success=ok, handled=False)
 
     handler = Recorder()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), tls_context=server_ctx,
-                            require_starttls=True, authenticator=authenticator, auth_require_tls=True)
-    controller.start()
-    try:
+    with smtp_server(handler, tls_context=server_ctx, require_starttls=True, authenticator=authenticator,
+                     auth_require_tls=True) as controller:
         settings = MailSettings(host="127.0.0.1", port=controller.port, security="starttls",
                                 user="reports", password="s3cret-pw", sender="reports@example.com")
         yield handler, settings, client_ctx
-    finally:
-        controller.stop()
 
 
 def test_starttls_and_login(tls_smtp) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import isolate
 
 from odnb import cli
 from odnb.report import ReportError, render_html, run_report
@@ -43,10 +44,7 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory):
     """One real run of the sample notebook (module-wide: papermill takes a few seconds)."""
     home = tmp_path_factory.mktemp("sample-home")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ODNB_CONFIG", str(home / "config.toml"))
-        mp.setenv("ODNB_CACHE_DIR", str(home / "cache"))
-        mp.setenv("ODNB_REPORTS_DIR", str(home / "reports"))
-        mp.delenv("ODNB_PROFILE", raising=False)
+        isolate(mp, home)
         result = run_report(SAMPLE, profile="demo",
                             parameters={"start": "2026-09-01", "end": "2026-09-30", "visits_per_day": 10})
     return home, result

@@ -37,7 +37,6 @@ import json
 import os
 import random
 import sqlite3
-import tempfile
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field, replace
@@ -45,6 +44,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from odnb.config import practice_dir, replacing_privately
 from odnb.demo import catalog as cat
 from odnb.demo.schema import NO_DATE, NO_DATETIME, create_schema
 from odnb.enums import APT_STATUS, CLAIMPROC_STATUS, GENDER, PAT_STATUS, POSITION, PROC_STATUS, SCHED_TYPE
@@ -159,24 +159,13 @@ def build_practice(path: Path | str, spec: PracticeSpec | None = None) -> Path:
     if not path.parent.is_dir():
         raise ValueError(f"Cannot build the demo practice at {path}: folder {path.parent} does not exist")
     tables = _Practice(spec).build()
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with replacing_privately(path) as tmp:
         _write(tmp, tables)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
     return path
 
 
 def demo_cache_dir() -> Path:
     """``$ODNB_CACHE_DIR/demo`` (default ``platformdirs.user_cache_dir("odnb")/demo``), created 0700."""
-    from odnb.config import practice_dir
-
     return practice_dir("demo")
 
 
