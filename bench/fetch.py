@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("service", "remote"), default="service")
     args = parser.parse_args(argv)
 
-    from odnb.config import PAGE_SIZE
+    from odnb.api.profiles import PAGE_SIZE
     from odnb.demo import DEMO_CUSTOMER_KEY, DEMO_DEVELOPER_KEY
     from odnb.demo.practice import PracticeSpec, demo_database
     from odnb.demo.server import DemoServer, Faults, SimulatorConfig

@@ -15,11 +15,11 @@ import sys
 # parsed namespace and returns the process exit code. Modules keep heavy imports inside their handlers.
 COMMAND_MODULES: tuple[str, ...] = (
     "odnb.demo.cli",
-    "odnb.config",
-    "odnb.doctor",
-    "odnb.get",
-    "odnb.report",
-    "odnb.schedule",
+    "odnb.api.config_cli",
+    "odnb.api.doctor",
+    "odnb.api.get",
+    "odnb.reports.run",
+    "odnb.reports.schedule",
 )
 
 

@@ -10,13 +10,18 @@ Example:
     (datetime.date(2026, 2, 1), datetime.date(2026, 2, 28))
     >>> relative_period("last week", date(2026, 11, 25))
     (datetime.date(2026, 11, 16), datetime.date(2026, 11, 22))
+    >>> expand_parameters({"period": "last month", "months": 3}, today=date(2026, 11, 24))
+    {'months': 3, 'start': '2026-10-01', 'end': '2026-10-31'}
 """
 
 from __future__ import annotations
 
 import calendar
+import contextlib
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
+from typing import Any
 
 
 class PeriodError(ValueError):
@@ -124,3 +129,57 @@ def relative_period(text: str, today: date) -> tuple[date, date] | None:
     if t in ("this year", "year to date"):
         return date(today.year, 1, 1), today
     return None
+
+
+# Relative dates in notebook parameters
+
+
+def _is_date_name(name: str) -> bool:
+    return name in ("start", "end", "date", "period") or name.endswith(("_start", "_end", "_date"))
+
+
+def _resolve_value(name: str, value: str, today: date) -> str:
+    text = value.strip()
+    with contextlib.suppress(ValueError):
+        return date.fromisoformat(text).isoformat()
+    end_word = None
+    if m := re.fullmatch(r"(.+?)\s+(start|end)", text, re.I):
+        text, end_word = m.group(1), m.group(2).lower()
+    span = relative_period(text, today)
+    if span is None:
+        if end_word is None and not _is_date_name(name):
+            return value  # ordinary text parameter
+        raise PeriodError(f"Parameter {name} = {value!r} is neither a date (yyyy-mm-dd) nor a relative "
+                            "date. "
+                            "Use e.g. 'yesterday', '7 days ago', 'last month', 'last month start', "
+                            "'month to date', 'last 30 days'.")
+    if end_word is None:
+        if span[0] == span[1] or name == "start" or name.endswith("_start"):
+            end_word = "start"
+        elif name == "end" or name.endswith("_end"):
+            end_word = "end"
+        else:
+            raise PeriodError(f"Parameter {name} = {value!r} is a period: say which day, e.g. "
+                                f"'{text} start' or '{text} end' (or name the parameter period).")
+    return (span[0] if end_word == "start" else span[1]).isoformat()
+
+
+def expand_parameters(params: Mapping[str, Any], today: date | None = None) -> dict[str, Any]:
+    """Resolve relative dates in notebook parameters (``period`` becomes ``start`` and ``end``)."""
+    today = today or date.today()
+    out: dict[str, Any] = {}
+    for name, value in params.items():
+        if name == "period" and isinstance(value, str):
+            span = relative_period(value, today)
+            if span is None:
+                raise PeriodError(f"period = {value!r} is not a known period. Use one of: last week, "
+                                    "this week, last month, month to date, last year, year to date, "
+                                    "last N days, today, yesterday.")
+            out["start"], out["end"] = span[0].isoformat(), span[1].isoformat()
+        elif isinstance(value, str):
+            out[name] = _resolve_value(name, value, today)
+        else:
+            out[name] = value
+    if "start" in out and "end" in out and str(out["start"]) > str(out["end"]):
+        raise PeriodError(f"start {out['start']} is after end {out['end']}.")
+    return {k: out[k] for k in [k for k in out if k not in ("start", "end")] + ["start", "end"] if k in out}

@@ -12,12 +12,13 @@ import pandas as pd
 import pytest
 
 import odnb
-from odnb import errors
-from odnb.client import Client
-from odnb.config import Profile
+from odnb.api import errors
+from odnb.api.catalogue import RESOURCES
+from odnb.api.client import Client
+from odnb.api.frames import empty_frame, type_frame
+from odnb.api.profiles import Profile
+from odnb.api.transport import RetryPolicy
 from odnb.demo import DEMO_CUSTOMER_KEY, DEMO_DEVELOPER_KEY
-from odnb.resources import RESOURCES, empty_frame, type_frame
-from odnb.transport import RetryPolicy
 
 FAST = RetryPolicy(attempts=3, base=0.001, cap=0.005)
 NO_THROTTLE = {"read_all": 0.0, "paid": 0.0, "enterprise": 0.0}

@@ -14,20 +14,18 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 
-from odnb import config
-from odnb.cli import main
-from odnb.config import (
+from odnb.api import profiles as config
+from odnb.api.errors import ConfigError
+from odnb.api.profiles import (
     MailSettings,
     Profile,
-    dumps_toml,
     key_sources,
     load_mail_settings,
     load_profile,
-    practice_dir,
-    reports_dir,
     save_profile,
 )
-from odnb.errors import ConfigError
+from odnb.cli import main
+from odnb.paths import practice_dir, reports_dir
 
 DEV = "devKEY-7f3a9c1e5b"
 CUST = "custKEY-29d4e8a6f0"
@@ -245,10 +243,60 @@ def test_mail_settings(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert load_mail_settings().password == "override-pw"
 
 
-def test_toml_writer_round_trips_awkward_strings() -> None:
-    data = {"default": "a", "profiles": {"a": {"mode": "remote", "cache_dir": 'C:\\x "q"\n\ttab\x7f é',
-                                              "n": 3, "flag": True}, "b.c": {"tier": "paid"}}}
-    assert tomllib.loads(dumps_toml(data)) == data
+def test_save_profile_round_trips_awkward_strings(isolated_home: Path) -> None:
+    awkward = str(isolated_home / 'C x "q"\ttab\x7f é')
+    save_profile("b.c", mode="remote", tier="paid", cache_dir=awkward, customer_key_env="B_KEY",
+                 developer_key_env="B_DEV")
+    data = tomllib.loads(Path(os.environ["ODNB_CONFIG"]).read_text())
+    assert data["profiles"]["b.c"] == {"mode": "remote", "tier": "paid", "cache_dir": awkward,
+                                       "developer_key_env": "B_DEV", "customer_key_env": "B_KEY"}
+
+
+COMMENTED = """\
+# Offices of the Smith group. Keys live in the keyring.
+default = "north"   # the one most reports use
+
+[profiles.north]  # the main office
+mode = "remote"   # via the eConnector
+tier = "paid"
+customer_key_env = "NORTH_KEY"   # set in the cron environment
+
+# Mail for the weekly reports
+[mail]
+host = "smtp.example.com"  # the office's provider
+sender = "reports@example.com"
+"""
+
+
+def test_config_add_keeps_comments_and_layout(
+    isolated_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(isolated_home, COMMENTED)
+    code = main(["config", "add", "south", "--mode", "service", "--base-url", "http://srv:30223/api/v1",
+                 "--developer-key-env", "SOUTH_DEV", "--customer-key-env", "SOUTH_KEY"])
+    assert code == 0, capsys.readouterr()
+    text = path.read_text()
+    for line in COMMENTED.splitlines():  # every line of the user's file is still there, comments included
+        assert line in text
+    assert mode_of(path) == 0o600
+    data = tomllib.loads(text)
+    assert data["default"] == "north"
+    assert data["mail"]["host"] == "smtp.example.com"
+    assert data["profiles"]["south"] == {"mode": "service", "base_url": "http://srv:30223/api/v1",
+                                         "tier": "read_all", "developer_key_env": "SOUTH_DEV",
+                                         "customer_key_env": "SOUTH_KEY"}
+
+    # replacing a profile keeps the comments around and inside its table
+    code = main(["config", "add", "north", "--mode", "remote", "--tier", "enterprise", "--replace",
+                 "--developer-key-env", "NORTH_DEV", "--customer-key-env", "NORTH_KEY2"])
+    assert code == 0
+    text = path.read_text()
+    assert "[profiles.north]  # the main office" in text
+    assert 'mode = "remote"   # via the eConnector' in text
+    assert "# Offices of the Smith group. Keys live in the keyring." in text
+    north = tomllib.loads(text)["profiles"]["north"]
+    assert north == {"mode": "remote", "tier": "enterprise", "developer_key_env": "NORTH_DEV",
+                     "customer_key_env": "NORTH_KEY2"}
 
 
 # ------------------------------------------------------------------ `odnb config` commands

@@ -1,7 +1,7 @@
 """The synthetic practice: deterministic, plausible books and schedules, Open Dental's conventions, and a
 demo cache that builds once and is written atomically with private permissions.
 
-Figures are computed with SQL over the built file, following /work/shared/kpi-definitions.md."""
+Figures are computed with SQL over the built file, following docs/kpis.md."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from conftest import TEST_SPEC_KW, TEST_TODAY
 
+from odnb.api.enums import APT_STATUS, PAT_STATUS, PROC_STATUS
 from odnb.demo import catalog
 from odnb.demo.practice import PracticeSpec, build_practice, demo_database
 from odnb.demo.schema import table_names
-from odnb.enums import APT_STATUS, PAT_STATUS, PROC_STATUS
 
 TODAY = TEST_TODAY.isoformat()
 FEE = "ProcFee * (UnitQty + BaseUnits)"

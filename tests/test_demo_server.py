@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from odnb.api.enums import APT_STATUS, CLAIMPROC_STATUS, PAT_STATUS, POSITION, PROC_STATUS, SCHED_TYPE
 from odnb.demo import DEMO_CUSTOMER_KEY, DEMO_DEVELOPER_KEY, DEMO_READONLY_CUSTOMER_KEY
 from odnb.demo.routes import GENDER_API, ROUTES
 from odnb.demo.schema import create_schema
 from odnb.demo.server import ApiKey, DemoServer, Faults, SimulatorConfig, is_read_only
-from odnb.enums import APT_STATUS, CLAIMPROC_STATUS, PAT_STATUS, POSITION, PROC_STATUS, SCHED_TYPE
 from odnb.testing import STAMP_ORIGIN, auth_headers, simulator, tiny_practice
 
 ALL = auth_headers()

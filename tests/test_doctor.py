@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from conftest import free_port
 
+from odnb.api.doctor import Check, run_checks
+from odnb.api.profiles import load_profile
 from odnb.cli import main
-from odnb.config import load_profile, practice_dir
 from odnb.demo import DEMO_CUSTOMER_KEY, DEMO_DEVELOPER_KEY, DEMO_READONLY_CUSTOMER_KEY
-from odnb.doctor import Check, run_checks
+from odnb.paths import practice_dir
 
 WRONG_KEY = "wrongCustomerKey-0042"
 

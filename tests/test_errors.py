@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from odnb import errors
-from odnb.client import Client
-from odnb.config import Profile
+from odnb.api import errors
+from odnb.api.client import Client
+from odnb.api.errors import error_from_response
+from odnb.api.profiles import Profile
+from odnb.api.transport import RetryPolicy, Transport
 from odnb.demo import DEMO_CUSTOMER_KEY, DEMO_DEVELOPER_KEY, DEMO_READONLY_CUSTOMER_KEY
-from odnb.errors import error_from_response
-from odnb.transport import RetryPolicy, Transport
 
 FAST = RetryPolicy(attempts=2, base=0.001, cap=0.005)
 URL = "https://api.opendental.com/api/v1/procedurelogs?Offset=0"

@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from odnb.api.enums import PROC_STATUS
 from odnb.cli import main
 from odnb.demo import DEMO_CUSTOMER_KEY, DEMO_DEVELOPER_KEY
-from odnb.enums import PROC_STATUS
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 
 import odnb
 from odnb.demo import DEMO_CUSTOMER_KEY, DEMO_DEVELOPER_KEY
-from odnb.huddle import day_huddle
+from odnb.kpis.huddle import day_huddle
 from odnb.periods import PeriodError
 
 

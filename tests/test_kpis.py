@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from odnb import kpis
-from odnb.enums import APT_STATUS, CLAIMPROC_STATUS, PAT_STATUS, PROC_STATUS
+from odnb.api.enums import APT_STATUS, CLAIMPROC_STATUS, PAT_STATUS, PROC_STATUS
 
 S, E = "2026-01-01", "2026-01-31"
 NAT = pd.NaT

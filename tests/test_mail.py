@@ -16,9 +16,10 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from conftest import free_port, isolate, smtp_server
 
 from odnb import cli
-from odnb.config import MailSettings
-from odnb.mail import MailError, send_html, send_report
-from odnb.report import format_kpi, kpi_label, run_report
+from odnb.api.profiles import MailSettings
+from odnb.kpis.catalog import format_kpi, kpi_label
+from odnb.reports.mail import MailError, send_html, send_report
+from odnb.reports.run import run_report
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 PNG_1PX = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")

@@ -12,8 +12,8 @@ import pytest
 
 import odnb
 from odnb import cli
+from odnb.api.errors import ODError
 from odnb.demo.server import ApiKey
-from odnb.errors import ODError
 
 DEV = "devKEY-7f3a9c1e5b"
 CUST = "custKEY-2d8e4b6a0c"

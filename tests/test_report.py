@@ -19,7 +19,9 @@ import pytest
 from conftest import isolate
 
 from odnb import cli
-from odnb.report import ReportError, render_html, run_report
+from odnb.reports.notebooks import ReportError
+from odnb.reports.render import render_html
+from odnb.reports.run import run_report
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 SAMPLE = NOTEBOOKS / "sample_report.ipynb"
@@ -327,7 +329,8 @@ def test_tables_align_numbers_right_and_text_left_and_fold_the_index_name_row() 
     page = render_html(nb)
     head = page.split("<thead>", 1)[1].split("</thead>", 1)[0]
     assert head.count("<tr") == 1, "the index name gets its own header row"
-    align = {text.strip(): style.rsplit("text-align:", 1)[1].split(";")[0] for _, style, text in _cells(page)}
+    align = {text.strip(): style.rsplit("text-align:", 1)[1].split(";")[0].strip()
+             for _, style, text in _cells(page)}
     assert align["Operatory"] == align["Provider"] == align["DOC1"] == align["Doctor 1"] == "left"
     for text in ("Patients", "1204", "Production", "$81,234.50", "-$1,020.00", "Change", "+4.6%"):
         assert align[text] == "right", text
@@ -341,7 +344,7 @@ def test_charts_show_at_their_designed_size_within_the_column(sample_run) -> Non
     png = base64.b64decode(DATA_URI.search(img).group(0).split(",", 1)[1])
     pixels = struct.unpack(">I", png[16:20])[0]
     width = int(re.search(r'width="(\d+)"', img).group(1))
-    assert width == min(round(pixels / 1.5), 648)  # odnb.theme renders at scale 1.5
+    assert width == min(round(pixels / 1.5), 648)  # odnb.reports.theme renders at scale 1.5
     assert "max-width:680px" in page  # an email-width column
 
 
@@ -384,7 +387,7 @@ def test_no_kernel_transport_warning_but_real_errors_still_show(isolated_home: P
 
 
 def test_report_title_comes_from_the_first_heading() -> None:
-    from odnb.report import notebook_title
+    from odnb.reports.notebooks import notebook_title
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("x = 1"),
@@ -414,7 +417,7 @@ def test_remote_and_active_content_is_removed() -> None:
 def test_two_runs_in_the_same_second_get_different_names(tmp_path: Path) -> None:
     from datetime import datetime
 
-    from odnb.report import _stamped
+    from odnb.reports.run import _stamped
 
     now = datetime(2026, 11, 24, 7, 0, 0)
     first, second = _stamped(tmp_path, "practice_kpis", now), _stamped(tmp_path, "practice_kpis", now)

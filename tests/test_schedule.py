@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 
 from odnb import cli
-from odnb.periods import relative_period
-from odnb.schedule import (
+from odnb.periods import PeriodError, expand_parameters, relative_period
+from odnb.reports.schedule import (
     Job,
     ScheduleError,
     due_time,
-    expand_parameters,
     job_lock,
     load_jobs,
     read_state,
@@ -70,7 +69,7 @@ def test_expand_parameters() -> None:
     ({"start": "today", "end": "last month"}, "after end"),
 ])
 def test_bad_relative_dates(params: dict, message: str) -> None:
-    with pytest.raises(ScheduleError, match=message):
+    with pytest.raises(PeriodError, match=message):
         expand_parameters(params, TODAY)
 
 
@@ -286,7 +285,7 @@ def test_many_practices_roll_up_and_mail(isolated_home: Path, smtp_inbox, capsys
 
 @pytest.mark.slow
 def test_many_practices_against_the_simulator(isolated_home: Path, smtp_inbox, simulator, capsys) -> None:
-    pytest.importorskip("odnb.client", reason="odnb.client is not in the tree yet")
+    pytest.importorskip("odnb.api.client", reason="odnb.api.client is not in the tree yet")
     _, port = smtp_inbox
     rows = run_once_for_two_practices(isolated_home, NOTEBOOKS / "practice_appointments.ipynb",
                                       simulator.base_url, port, capsys)

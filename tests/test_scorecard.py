@@ -1,7 +1,7 @@
 """scorecard() and the client-level breakdowns against the simulator over loopback, every KPI
 cross-checked against SQL run here, directly with sqlite3, on the demo practice file.
 
-The SQL in this file is written independently of odnb.kpis_sql (SQLite's own date(), joins instead of
+The SQL in this file is written independently of odnb.kpis.sql (SQLite's own date(), joins instead of
 EXISTS, new patients worked out in Python ...), straight from the contract's wording.
 """
 

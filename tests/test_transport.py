@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from odnb import errors
-from odnb.client import Client
-from odnb.config import Profile
+from odnb.api import errors
+from odnb.api.client import Client
+from odnb.api.profiles import Profile
+from odnb.api.transport import RetryPolicy, StaleDataWarning, Timeouts, Transport, expire_rules
 from odnb.demo import DEMO_CUSTOMER_KEY, DEMO_DEVELOPER_KEY
-from odnb.transport import RetryPolicy, StaleDataWarning, Timeouts, Transport, expire_rules
 
 FAST = RetryPolicy(attempts=6, base=0.001, cap=0.005)
 NO_THROTTLE = {"read_all": 0.0, "paid": 0.0, "enterprise": 0.0}

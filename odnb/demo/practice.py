@@ -44,10 +44,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from odnb.config import practice_dir, replacing_privately
+from odnb.api.enums import APT_STATUS, CLAIMPROC_STATUS, GENDER, PAT_STATUS, POSITION, PROC_STATUS, SCHED_TYPE
 from odnb.demo import catalog as cat
 from odnb.demo.schema import NO_DATE, NO_DATETIME, create_schema
-from odnb.enums import APT_STATUS, CLAIMPROC_STATUS, GENDER, PAT_STATUS, POSITION, PROC_STATUS, SCHED_TYPE
+from odnb.paths import practice_dir, replacing_privately
 
 GENERATOR_VERSION = "2"  # bump whenever generated contents change, so cached demo databases rebuild
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from odnb.enums import (
+from odnb.api.enums import (
     APT_STATUS,
     CLAIMPROC_STATUS,
     DEF_CATEGORY,
@@ -63,7 +63,7 @@ PERMISSION_GROUPS: frozenset[str] = frozenset(
     }
 )
 
-# Enums the API spells as text but odnb.enums does not carry.
+# Enums the API spells as text but odnb.api.enums does not carry.
 GENDER_API: dict[str, int] = {"Male": 0, "Female": 1, "Unknown": 2, "Other": 3}
 PRIORITY: dict[str, int] = {"Normal": 0, "ASAP": 1}
 PROCESS_STATUS: dict[str, int] = {"OfficeProcessed": 0, "OnlinePending": 1, "OnlineProcessed": 2}

@@ -1,6 +1,6 @@
 """The demo practice's SQLite schema: Open Dental's own table and column names.
 
-Enums are stored as Open Dental stores them (integers, see :mod:`odnb.enums`), dates as ``yyyy-MM-dd``,
+Enums are stored as Open Dental stores them (integers, see :mod:`odnb.api.enums`), dates as ``yyyy-MM-dd``,
 datetimes as ``yyyy-MM-dd HH:mm:ss``, and "no date" as ``0001-01-01`` (``0001-01-01 00:00:00``), exactly as
 the office database holds them, so ShortQuery SQL written for a real office runs unchanged on the demo.
 Money is REAL rounded to cents. Booleans are 0/1 integers (tinyint in MySQL).

@@ -23,21 +23,18 @@ Example:
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import os
 import re
 import stat
-import sys
-import tempfile
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from odnb.errors import ConfigError
+from odnb.api.errors import ConfigError
+from odnb.paths import private_dir, write_private_file
 
 Mode = Literal["remote", "local", "service"]
 Tier = Literal["read_all", "paid", "enterprise"]
@@ -135,55 +132,6 @@ def config_path() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_config_dir("odnb")) / "config.toml"
-
-
-def cache_root() -> Path:
-    """Root of every odnb cache and store: ``$ODNB_CACHE_DIR``, else the user cache folder."""
-    env = os.environ.get("ODNB_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("odnb"))
-
-
-def reports_root() -> Path:
-    """Root of every rendered report: ``$ODNB_REPORTS_DIR``, else the user data folder's ``reports``."""
-    env = os.environ.get("ODNB_REPORTS_DIR")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("odnb")) / "reports"
-
-
-def private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) and make it mode 0700, tightening it if it is looser.
-
-    Example:
-        >>> import tempfile; d = private_dir(Path(tempfile.mkdtemp()) / "a" / "b")
-        >>> oct(d.stat().st_mode & 0o777) if os.name == "posix" else "0o700"
-        '0o700'
-    """
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if os.name == "posix" and stat.S_IMODE(path.stat().st_mode) & 0o077:
-        path.chmod(0o700)
-    return path
-
-
-def practice_dir(profile: Profile | str) -> Path:
-    """A private cache folder (0700): ``profile.cache_dir`` or ``$ODNB_CACHE_DIR/<name>`` (a profile or a
-    name such as "schedule")."""
-    if isinstance(profile, Profile) and profile.cache_dir is not None:
-        return private_dir(Path(profile.cache_dir).expanduser())
-    name = profile if isinstance(profile, str) else profile.name
-    return private_dir(private_dir(cache_root()) / name)
-
-
-def reports_dir(profile: Profile | str) -> Path:
-    """The private report folder (0700) of a profile (or profile name): ``$ODNB_REPORTS_DIR/<name>``."""
-    name = profile if isinstance(profile, str) else profile.name
-    return private_dir(private_dir(reports_root()) / name)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -587,107 +535,7 @@ def load_mail_settings() -> MailSettings | None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Writing the file (a small TOML writer: strings, numbers, booleans, and tables of them)
-
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def _toml_str(value: str) -> str:
-    out = []
-    for ch in value:
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
-def _toml_key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else _toml_str(key)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, Path):
-        return _toml_str(str(value))
-    if isinstance(value, str):
-        return _toml_str(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-
-def dumps_toml(data: Mapping[str, Any]) -> str:
-    """TOML text for nested tables of scalars (what the config file holds).
-
-    Example:
-        >>> print(dumps_toml({"default": "a", "profiles": {"a": {"mode": "remote"}}}).strip())
-        default = "a"
-        <BLANKLINE>
-        [profiles.a]
-        mode = "remote"
-    """
-    lines: list[str] = []
-
-    def emit(table: Mapping[str, Any], prefix: tuple[str, ...]) -> None:
-        scalars = {k: v for k, v in table.items() if not isinstance(v, Mapping)}
-        subtables = {k: v for k, v in table.items() if isinstance(v, Mapping)}
-        if prefix and (scalars or not subtables):
-            lines.append("")
-            lines.append("[" + ".".join(_toml_key(p) for p in prefix) + "]")
-        for key, value in scalars.items():
-            if value is not None:
-                lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
-        for key, value in subtables.items():
-            emit(value, (*prefix, key))
-
-    emit(data, ())
-    return "\n".join(lines).lstrip("\n") + "\n"
-
-
-@contextlib.contextmanager
-def replacing_privately(path: Path) -> Iterator[Path]:
-    """A temporary file beside ``path`` (same suffix, so writers that go by it still work) to write to; when
-    the block ends without error it becomes ``path`` atomically, mode 0600; otherwise it is removed.
-
-    Example:
-        >>> target = Path(tempfile.mkdtemp()) / "out.csv"
-        >>> with replacing_privately(target) as tmp:
-        ...     _ = tmp.write_text("a,b\\n")
-        >>> oct(target.stat().st_mode & 0o777) if os.name == "posix" else "0o600"
-        '0o600'
-    """
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)  # mkstemp made it 0600; the writer reopens it by name (and may recreate it: chmod below)
-    tmp = Path(name)
-    try:
-        yield tmp
-        if os.name == "posix":
-            os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def write_private_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file + rename, flushed to disk), mode 0600."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with replacing_privately(path) as tmp, open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+# Writing the file
 
 
 def check_new_profile(
@@ -740,7 +588,7 @@ def save_profile(
     """Add or replace ``[profiles.NAME]`` in the config file (written atomically, mode 0600).
 
     ``make_default=None`` makes it the default only when the file has no default yet. Comments in the
-    file are not preserved. Returns the config path.
+    file and its layout are kept (tomlkit). Returns the config path.
 
     Example:
         >>> save_profile("myoffice", mode="service", base_url="http://srv:30223/api/v1",
@@ -761,193 +609,28 @@ def save_profile(
         table["cache_dir"] = str(Path(cache_dir).expanduser().absolute())
 
     path = config_path()
-    data = read_config(path)
-    profiles = dict(data.get("profiles", {}))
-    profiles[name] = table
-    data["profiles"] = profiles
-    if make_default or (make_default is None and not data.get("default")):
-        data["default"] = name
-    ordered = {k: v for k, v in data.items() if not isinstance(v, Mapping)}
-    ordered.update({k: v for k, v in data.items() if isinstance(v, Mapping)})
+    read_config(path)  # refuses a malformed file before it is rewritten
+    import tomlkit
+
+    doc = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+    if "profiles" not in doc:
+        doc["profiles"] = tomlkit.table(is_super_table=True)
+    profiles = doc["profiles"]
+    if name in profiles:  # replace the settings in place, so comments around and inside the table stay
+        existing = profiles[name]
+        for key in [k for k in existing if k not in table]:
+            del existing[key]
+        existing.update(table)
+    else:
+        new = tomlkit.table()
+        new.update(table)
+        new.add(tomlkit.nl())
+        profiles[name] = new
+    if make_default or (make_default is None and not doc.get("default")):
+        doc["default"] = name
     if not path.parent.exists():
         private_dir(path.parent)
-    write_private_file(path, dumps_toml(ordered).encode("utf-8"))
+    write_private_file(path, tomlkit.dumps(doc).encode("utf-8"))
     return path
 
 
-# ---------------------------------------------------------------------------------------------------------
-# The `odnb config` commands
-
-
-def _read_secret(prompt: str) -> str:
-    """A key from the terminal without echo, or one line from stdin when it is not a terminal."""
-    if sys.stdin is not None and sys.stdin.isatty():
-        import getpass
-
-        secret = getpass.getpass(prompt)
-    else:
-        secret = (sys.stdin.readline() if sys.stdin is not None else "").strip()
-    if not secret:
-        raise _error("No key was entered.", "Run the command again and paste the key when asked.")
-    return secret
-
-
-def _cmd_add(args: argparse.Namespace) -> int:
-    check_new_profile(args.name, mode=args.mode, base_url=args.base_url, tier=args.tier, replace=args.replace)
-    options: dict[str, Any] = {}
-    for kind in KEY_KINDS:
-        env = getattr(args, f"{kind}_key_env")
-        entry = getattr(args, f"{kind}_key_keyring")
-        stdin = getattr(args, f"{kind}_key_stdin")
-        if env:
-            options[f"{kind}_key_env"] = env
-        elif entry is not None:
-            entry = entry or f"odnb:{args.name}:{kind}"
-            keyring_set(entry, _read_secret(f"{kind.capitalize()} key for {args.name} (not shown): "))
-            options[f"{kind}_key_keyring"] = entry
-        elif stdin:
-            options[f"{kind}_key"] = _read_secret(f"{kind.capitalize()} key for {args.name} (not shown): ")
-    path = save_profile(args.name, mode=args.mode, base_url=args.base_url, tier=args.tier,
-                        cache_dir=args.cache_dir, make_default=True if args.default else None,
-                        replace=args.replace, **options)
-    print(f"Saved profile {args.name!r} to {path} (mode 0600).")
-    _print_profiles([args.name])
-    sources = key_sources(args.name)
-    if "missing" in sources.developer or "missing" in sources.customer:
-        print("Keys still missing; supply them with the OS keyring (--developer-key-keyring / "
-              "--customer-key-keyring), an environment variable, or ODNB_DEVELOPER_KEY / ODNB_CUSTOMER_KEY.")
-    print(f"Next: odnb doctor --profile {args.name}")
-    return 0
-
-
-def _profile_row(name: str) -> dict[str, str]:
-    try:
-        profile, sources, _ = _resolve(name, base_url=None, developer_key=None, customer_key=None, tier=None,
-                                       mode=None, require_keys=False, start_demo=False)
-    except ConfigError as exc:
-        return {"name": name, "mode": "?", "base_url": "?", "tier": "?", "developer": "?", "customer": "?",
-                "error": f"{exc.what} Fix: {exc.fix}"}
-    if profile is None:  # keys missing: show the table's own settings
-        table = read_config().get("profiles", {}).get(name, {})
-        mode, url = _table_mode_url(name, table) if table else ("service", EMBEDDED_PLACEHOLDER)
-        tier = str(table.get("tier", "read_all" if table else "paid"))
-    else:
-        mode, url, tier = profile.mode, profile.base_url, profile.tier
-    return {"name": name, "mode": mode, "base_url": url, "tier": tier,
-            "developer": sources.developer, "customer": sources.customer}
-
-
-def _print_profiles(names: list[str]) -> None:
-    rows = [_profile_row(n) for n in names]
-    cols = ("name", "mode", "base_url", "tier", "developer", "customer")
-    heads = {"name": "PROFILE", "mode": "MODE", "base_url": "BASE URL", "tier": "TIER",
-             "developer": "DEVELOPER KEY", "customer": "CUSTOMER KEY"}
-    widths = {c: max(len(heads[c]), *(len(r[c]) for r in rows)) for c in cols[:-1]}
-    print("  ".join(heads[c].ljust(widths.get(c, 0)) for c in cols).rstrip())
-    for row in rows:
-        print("  ".join(row[c].ljust(widths.get(c, 0)) for c in cols).rstrip())
-        if row.get("error"):
-            print(f"    error: {row['error']}")
-
-
-def _cmd_list(args: argparse.Namespace) -> int:
-    path = config_path()
-    data = read_config(path)
-    default = os.environ.get("ODNB_PROFILE") or data.get("default") or DEMO_PROFILE
-    print(f"Config file: {path}" + ("" if path.exists() else " (not created yet)"))
-    names = [DEMO_PROFILE, *profile_names(data)]
-    _print_profiles(names)
-    print(f"Default profile: {default}")
-    if DEMO_PROFILE in data.get("profiles", {}):
-        print(f"Note: [profiles.demo] in {path} is ignored; 'demo' is the built-in demo practice.")
-    return 0
-
-
-def _cmd_check(args: argparse.Namespace) -> int:
-    path = config_path()
-    failures = 0
-
-    def line(ok: bool, what: str, fix: str = "") -> None:
-        nonlocal failures
-        failures += not ok
-        print(f"{'ok  ' if ok else 'FAIL'}  {what}")
-        if fix and not ok:
-            print(f"      fix: {fix}")
-
-    try:
-        data = read_config(path)
-    except ConfigError as exc:
-        line(False, exc.what, exc.fix)
-        return 1
-    if path.exists():
-        mode = _file_mode(path)
-        private = os.name != "posix" or not mode & 0o077
-        line(private, f"config file {path} (mode {mode:04o})", f"Run: chmod 600 {path}")
-    else:
-        line(True, f"config file {path} does not exist yet (only the built-in demo profile)")
-    names = [args.profile] if args.profile else profile_names(data) or [DEMO_PROFILE]
-    for name in names:
-        try:
-            profile = load_profile(name)
-        except ConfigError as exc:
-            line(False, f"profile {name}: {exc.what}", exc.fix)
-            continue
-        sources = key_sources(name)
-        line(True, f"profile {name}: {profile.mode} {profile.base_url} tier {profile.tier}; "
-                   f"developer key from {sources.developer}, customer key from {sources.customer}")
-        if "file" in (sources.developer, sources.customer):
-            print("      note: keys kept in the config file; the OS keyring or an environment variable "
-                  "is safer")
-    summary = "All good" if not failures else f"{failures} problem(s)"
-    print(f"{summary}. Connectivity: odnb doctor --profile NAME")
-    return 1 if failures else 0
-
-
-def _handle_config_error(func: Any) -> Any:
-    def wrapper(args: argparse.Namespace) -> int:
-        try:
-            return func(args)
-        except ConfigError as exc:
-            print(f"error: {exc.what}", file=sys.stderr)
-            if exc.fix:
-                print(f"fix: {exc.fix}", file=sys.stderr)
-            return 2
-
-    return wrapper
-
-
-def register(subparsers: Any) -> None:
-    """Add ``odnb config add|list|check``."""
-    parser = subparsers.add_parser("config", help="manage connection profiles (never prints a key)",
-                                   description="Named Open Dental connection profiles. Keys are never "
-                                               "printed.")
-    sub = parser.add_subparsers(dest="config_command", metavar="ACTION")
-    parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
-
-    add = sub.add_parser("add", help="add or replace a profile",
-                         description="Add a profile. Keys go to the OS keyring (prompted), an environment "
-                                     "variable you name, or the 0600 config file (read from stdin) - never "
-                                     "on the command line.")
-    add.add_argument("name")
-    add.add_argument("--mode", required=True, help="remote | local | service (or a base URL)")
-    add.add_argument("--base-url", help="e.g. http://server:30223/api/v1 (required for service mode)")
-    add.add_argument("--tier", default="read_all", help="read_all | paid | enterprise (default read_all)")
-    add.add_argument("--cache-dir", help="cache folder for this office (default: under the user cache dir)")
-    add.add_argument("--default", action="store_true", help="make it the default profile")
-    add.add_argument("--replace", action="store_true", help="overwrite an existing profile of that name")
-    for kind in KEY_KINDS:
-        group = add.add_mutually_exclusive_group()
-        group.add_argument(f"--{kind}-key-env", metavar="VAR", help=f"read the {kind} key from env var VAR")
-        group.add_argument(f"--{kind}-key-keyring", nargs="?", const="", metavar="ENTRY",
-                           help=f"prompt for the {kind} key and store it in the OS keyring "
-                                f"(entry default odnb:NAME:{kind})")
-        group.add_argument(f"--{kind}-key-stdin", action="store_true",
-                           help=f"read the {kind} key from stdin and keep it in the 0600 config file")
-    add.set_defaults(func=_handle_config_error(_cmd_add))
-
-    lst = sub.add_parser("list", help="list profiles and where each key comes from")
-    lst.set_defaults(func=_handle_config_error(_cmd_list))
-
-    check = sub.add_parser("check", help="load profiles, report missing keys and file permissions")
-    check.add_argument("--profile", help="check only this profile")
-    check.set_defaults(func=_handle_config_error(_cmd_check))

@@ -2,7 +2,7 @@
 
 * Cache: a ``requests_cache.CachedSession`` whose SQLite file lives in the practice folder (dir 0700, file
   0600). Only 200s are stored; the Authorization header is neither stored nor part of the cache key; each
-  resource has its own freshness (:data:`odnb.resources.EXPIRY`). ShortQuery PUTs are cached too (the SQL
+  resource has its own freshness (:data:`odnb.api.catalogue.EXPIRY`). ShortQuery PUTs are cached too (the SQL
   body is part of the key). When a refresh fails and an expired copy exists, the stale copy is served
   with a visible warning.
 * Pacing: :class:`PacingAdapter` sits *under* the cache, so only real network requests wait and count;
@@ -35,9 +35,9 @@ from urllib.parse import urlencode, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from odnb import resources
-from odnb.config import practice_dir
-from odnb.errors import BadResponse, ConnectionFailed, ODError, Timeout, error_from_response
+from odnb.api import catalogue
+from odnb.api.errors import BadResponse, ConnectionFailed, ODError, Timeout, error_from_response
+from odnb.paths import practice_dir
 
 log = logging.getLogger("odnb")
 
@@ -147,9 +147,9 @@ def _private_file(path: Path) -> None:
 def expire_rules(base_url: str) -> dict[str, int]:
     """``urls_expire_after`` patterns: one per resource (longest path first), plus ShortQuery."""
     host_path = base_url.split("://", 1)[-1].rstrip("/")
-    rules: dict[str, int] = {f"{host_path}/{resources.SHORTQUERY_PATH}": resources.EXPIRY["query"]}
-    for res in sorted(resources.RESOURCES.values(), key=lambda r: -len(r.path)):
-        rules[f"{host_path}/{res.path}"] = resources.EXPIRY[res.expiry]
+    rules: dict[str, int] = {f"{host_path}/{catalogue.SHORTQUERY_PATH}": catalogue.EXPIRY["query"]}
+    for res in sorted(catalogue.RESOURCES.values(), key=lambda r: -len(r.path)):
+        rules[f"{host_path}/{res.path}"] = catalogue.EXPIRY[res.expiry]
     return rules
 
 
@@ -169,7 +169,7 @@ def cached_session(profile: Any, directory: Path | None = None,
         allowable_methods=("GET", "PUT"),
         ignored_parameters=["Authorization"],
         match_headers=False,
-        expire_after=resources.EXPIRY["records"] if expire_after is None else expire_after,
+        expire_after=catalogue.EXPIRY["records"] if expire_after is None else expire_after,
         urls_expire_after=expire_rules(profile.base_url) if expire_after is None else {},
         stale_if_error=True,
     )

@@ -51,12 +51,13 @@ class MailError(Exception):
 
 
 def require_settings() -> Any:
-    """``odnb.config.load_mail_settings()``, or a MailError saying how to add a [mail] section."""
-    from odnb import config
+    """``odnb.api.profiles.load_mail_settings()``, or a MailError saying how to add a [mail] section."""
+    from odnb import paths
+    from odnb.api import profiles
 
-    settings = config.load_mail_settings()
+    settings = profiles.load_mail_settings()
     if settings is None:
-        raise MailError(f"No [mail] section in {config.config_path()}: add host, port, security, user, "
+        raise MailError(f"No [mail] section in {profiles.config_path()}: add host, port, security, user, "
                         "sender (password from ODNB_SMTP_PASSWORD, password_env or password_keyring).")
     return settings
 
@@ -106,7 +107,7 @@ def build_message(page: str, text: str, *, subject: str, sender: str, to: Iterab
 
 def headline_text(kpis: Mapping[str, Any] | None, *, title: str, html_path: Path | None = None) -> str:
     """The plain-text part: title, period, profile, one line per KPI (formatted), reasons for gaps."""
-    from odnb.report import format_kpi, kpi_label, ordered_kpi_keys
+    from odnb.kpis.catalog import format_kpi, kpi_label, ordered_kpi_keys
 
     lines = [title, ""]
     if kpis:
@@ -241,7 +242,7 @@ def send_html(page: str, to: list[str], settings: Any, *, subject: str, text: st
 
 def send_report(result_or_html: Any, to: list[str], settings: Any, subject: str | None = None,
                 text: str | None = None, *, ssl_context: ssl.SSLContext | None = None, **retry: Any) -> None:
-    """Mail a report: a :class:`~odnb.report.ReportResult` (HTML file + kpis.json) or an HTML string."""
+    """Mail a report: a :class:`~odnb.reports.run.ReportResult` (HTML file + kpis.json) or an HTML string."""
     if isinstance(result_or_html, str):
         page, kpis, html_path, name, profile = result_or_html, None, None, "report", ""
     else:

@@ -288,7 +288,7 @@ CASES: tuple[Case, ...] = (
     Case(NotFound, 404, "body says the route or resource does not exist",
          "the URL is not an Open Dental route, usually a typo in the resource or a base URL without "
          "/api/v1",
-         "Check the base URL ({base}) and the resource name; odnb.resources.RESOURCES lists the valid "
+         "Check the base URL ({base}) and the resource name; odnb.api.catalogue.RESOURCES lists the valid "
          "ones.", body=r"resource|route|no http|endpoint|not a valid (url|path)"),
     Case(NotFound, 404, "body names a missing record (\"Patient not found.\")",
          "the record does not exist in this office: {message}",
@@ -297,7 +297,7 @@ CASES: tuple[Case, ...] = (
     Case(NotFound, 404, "anything else (unknown route)",
          "the URL is not an Open Dental route, usually a typo in the resource or a base URL without "
          "/api/v1",
-         "Check the base URL ({base}) and the resource name; odnb.resources.RESOURCES lists the valid "
+         "Check the base URL ({base}) and the resource name; odnb.api.catalogue.RESOURCES lists the valid "
          "ones."),
     Case(Gone, 410, "any text",
          "the method is deprecated and no longer served",

@@ -1,7 +1,7 @@
 """The ShortQuery path of :mod:`odnb.kpis`: every KPI as one SQL aggregate, run on the office database.
 
 The SQL is plain enough to be valid MySQL (the office) and SQLite (the demo simulator): Open Dental's
-integer enums (:mod:`odnb.enums`), date literals ``'yyyy-mm-dd'``, ``BETWEEN``, ``DATE()``, ``SUBSTR()``,
+integer enums (:mod:`odnb.api.enums`), date literals ``'yyyy-mm-dd'``, ``BETWEEN``, ``DATE()``, ``SUBSTR()``,
 ``ROUND()``, ``COALESCE()``, ``EXISTS``, ``UNION ALL``; no MySQL-only function. Money is summed as
 ``ROUND(x * 100)`` (integer cents, exact in a double) and turned into dollars in Python, exactly as the
 list path does. Dates before 1880 (Open Dental's ``0001-01-01``) count as "no date" in both paths.
@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from odnb import kpis
-from odnb.enums import APT_STATUS, CLAIMPROC_STATUS, PAT_STATUS, PROC_STATUS
+from odnb.api.enums import APT_STATUS, CLAIMPROC_STATUS, PAT_STATUS, PROC_STATUS
+from odnb.kpis import frames
 
 C = PROC_STATUS["C"]
 TP = PROC_STATUS["TP"]
@@ -35,7 +35,7 @@ WRITEOFF_STATUSES = {
     "procedure_date": (CLAIMPROC_STATUS["NotReceived"], *RECEIVED),
 }
 WRITEOFF_DATE = {"payment_date": "DateCP", "procedure_date": "ProcDate"}
-VALID = f"'{kpis.MIN_VALID_DATE.isoformat()}'"  # dates before this are "no date"
+VALID = f"'{frames.MIN_VALID_DATE.isoformat()}'"  # dates before this are "no date"
 FEE = "ROUND(p.ProcFee * 100) * (p.UnitQty + p.BaseUnits)"
 
 
@@ -62,9 +62,9 @@ def component_sql(
     """Each component as ``SELECT '<key>' AS k, <aggregate> AS v FROM ...`` (money in cents)."""
     s, e = _lit(start), _lit(end)
     after = _next_day(end)  # datetimes: >= start and < the day after end
-    window = _lit(kpis.active_window_start(end, active_months))
+    window = _lit(frames.active_window_start(end, active_months))
     wo_status, wo_date = _in(WRITEOFF_STATUSES[writeoff_mode]), WRITEOFF_DATE[writeoff_mode]
-    excluded = ", ".join(f"'{c}'" for c in kpis.NEW_PATIENT_EXCLUDED_CODES)
+    excluded = ", ".join(f"'{c}'" for c in frames.NEW_PATIENT_EXCLUDED_CODES)
     a_in_period = f"a.AptDateTime >= {s} AND a.AptDateTime < {after}"
     return {
         "gross_production": f"SELECT 'gross_production' AS k, {_sum(FEE)} AS v FROM procedurelog p "
@@ -144,10 +144,10 @@ def scorecard_values(
     values: dict[str, float | int | None] = {}
     reasons: dict[str, str] = {}
     cents: dict[str, int] = {}
-    for key in kpis.MONEY_KEYS:
+    for key in frames.MONEY_KEYS:
         if key in got:
             cents[key] = got[key]
-            values[key] = kpis._dollars(got[key])
+            values[key] = frames._dollars(got[key])
     for key in (
         "new_patients",
         "active_patients",
@@ -157,11 +157,12 @@ def scorecard_values(
     ):
         values[key] = got[key]
     broken, done = got["appointments_broken"], got["appointments_completed"]
-    values["broken_rate"] = kpis._ratio(broken, broken + done)
-    values["hygiene_reappointment_rate"] = kpis._ratio(got["hygiene_reappointed"], got["hygiene_visits"])
-    values["case_acceptance"] = kpis._ratio(got["case_accepted"], got["case_planned"])
-    kpis.combine(values, reasons, cents, ratio_denominator)
-    return {k: values.get(k) for k in kpis.KPI_KEYS}, {k: reasons[k] for k in kpis.KPI_KEYS if k in reasons}
+    values["broken_rate"] = frames._ratio(broken, broken + done)
+    values["hygiene_reappointment_rate"] = frames._ratio(got["hygiene_reappointed"], got["hygiene_visits"])
+    values["case_acceptance"] = frames._ratio(got["case_accepted"], got["case_planned"])
+    frames.combine(values, reasons, cents, ratio_denominator)
+    keys = frames.KPI_KEYS
+    return {k: values.get(k) for k in keys}, {k: reasons[k] for k in keys if k in reasons}
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -192,9 +193,9 @@ def monthly_trend_sql(start: date, end: date, *, writeoff_mode: str = "payment_d
 
 
 def monthly_trend(data: Any, start: date, end: date, *, writeoff_mode: str = "payment_date") -> pd.DataFrame:
-    """:func:`odnb.kpis.production_by_month`'s frame, from one (paged) ShortQuery."""
+    """:func:`odnb.kpis.frames.production_by_month`'s frame, from one (paged) ShortQuery."""
     frame = data.query(monthly_trend_sql(start, end, writeoff_mode=writeoff_mode))
-    months = kpis._months(start, end)
+    months = frames._months(start, end)
     index = {str(m): i for i, m in enumerate(months.astype("datetime64[M]").astype(str))}
     cents: dict[str, np.ndarray | None] = {
         k: np.zeros(len(months), dtype=np.int64)
@@ -205,7 +206,7 @@ def monthly_trend(data: Any, start: date, end: date, *, writeoff_mode: str = "pa
             cents[str(k)][index[str(m)[:7]]] += _number(v)  # type: ignore[index]
     cents["net_production"] = cents["gross_production"] + cents["adjustments"] - cents["writeoffs"]  # type: ignore[operator]
     cents["collections"] = cents["patient_income"] + cents["insurance_income"]  # type: ignore[operator]
-    return kpis.trend_frame(months, cents)
+    return frames.trend_frame(months, cents)
 
 
 def provider_production_sql(start: date, end: date) -> str:
@@ -219,29 +220,29 @@ def provider_production_sql(start: date, end: date) -> str:
 
 
 def provider_production(data: Any, start: date, end: date) -> pd.DataFrame:
-    """:func:`odnb.kpis.production_by_provider`'s frame, from one ShortQuery."""
+    """:func:`odnb.kpis.frames.production_by_provider`'s frame, from one ShortQuery."""
     frame = data.query(provider_production_sql(start, end))
     if not len(frame):
-        return kpis.provider_frame(pd.Series([], dtype=np.int64), None)
+        return frames.provider_frame(pd.Series([], dtype=np.int64), None)
     cents = pd.Series([_number(v) for v in frame["v"]], index=[int(p) for p in frame["ProvNum"]])
     providers = pd.DataFrame({"ProvNum": cents.index, "Abbr": list(frame["Abbr"])})
-    return kpis.provider_frame(cents, providers)
+    return frames.provider_frame(cents, providers)
 
 
 def ar_aging_sql() -> str:
     """The aging buckets summed over guarantors, in cents (one row)."""
-    sums = ", ".join(f"{_sum(f'ROUND(t.{b} * 100)')} AS {b}" for b in kpis.AGING_BUCKETS)
+    sums = ", ".join(f"{_sum(f'ROUND(t.{b} * 100)')} AS {b}" for b in frames.AGING_BUCKETS)
     return f"SELECT {sums} FROM patient t WHERE t.Guarantor = t.PatNum"
 
 
 def ar_aging(data: Any) -> pd.DataFrame:
-    """:func:`odnb.kpis.ar_aging`'s frame, from one ShortQuery."""
+    """:func:`odnb.kpis.frames.ar_aging`'s frame, from one ShortQuery."""
     row = data.query(ar_aging_sql()).iloc[0]
-    amounts = [kpis._dollars(_number(row[b])) for b in kpis.AGING_BUCKETS]
+    amounts = [frames._dollars(_number(row[b])) for b in frames.AGING_BUCKETS]
     return pd.DataFrame(
         {
-            "bucket": list(kpis.AGING_BUCKETS),
-            "label": list(kpis.AGING_BUCKETS.values()),
+            "bucket": list(frames.AGING_BUCKETS),
+            "label": list(frames.AGING_BUCKETS.values()),
             "amount": pd.array(amounts, dtype="Float64"),
         }
     )

@@ -3,7 +3,7 @@
 Every call checks the resource and its filters *before* any request (unknown names are refused with the
 valid ones listed), pages through every result, and returns a typed pandas DataFrame de-duplicated by
 primary key, with the same columns whether or not it is empty. Requests are cached per practice, paced
-per customer key in Remote mode, retried with backoff, and failures raise an :class:`odnb.errors.ODError`
+per customer key in Remote mode, retried with backoff, and failures raise an :class:`odnb.api.errors.ODError`
 that says what happened and how to fix it.
 
 Keys are read only from the environment, the config file, the OS keyring or explicit Python arguments of
@@ -34,11 +34,13 @@ from typing import Any
 import pandas as pd
 import requests
 
-from odnb import resources as catalogue
-from odnb.config import PAGE_SIZE, practice_dir, write_private_file
-from odnb.errors import BadResponse, InvalidParameter
-from odnb.resources import Resource, type_frame, type_query_frame, validate_params, version_hint
-from odnb.transport import RetryPolicy, Timeouts, Transport
+from odnb.api import catalogue
+from odnb.api.catalogue import Resource, validate_params, version_hint
+from odnb.api.errors import BadResponse, InvalidParameter
+from odnb.api.frames import type_frame, type_query_frame
+from odnb.api.profiles import PAGE_SIZE
+from odnb.api.transport import RetryPolicy, Timeouts, Transport
+from odnb.paths import practice_dir, write_private_file
 
 log = logging.getLogger("odnb")
 
@@ -60,7 +62,7 @@ def connect(
     **options: Any,
 ) -> Client:
     """Open a :class:`Client` for a profile name (``None``: ``$ODNB_PROFILE``, the config default, or
-    ``demo``), a :class:`odnb.config.Profile`, or an ad-hoc ``base_url`` + keys.
+    ``demo``), a :class:`odnb.api.profiles.Profile`, or an ad-hoc ``base_url`` + keys.
 
     ``options``: ``tier`` / ``mode`` overrides for the profile; ``retry`` (:class:`RetryPolicy`),
     ``timeouts`` (:class:`Timeouts`), ``min_interval`` (seconds between requests, overriding the tier),
@@ -69,7 +71,7 @@ def connect(
 
     >>> od = connect("demo")          # doctest: +SKIP
     """
-    from odnb.config import load_profile
+    from odnb.api.profiles import load_profile
 
     profile_options = {k: options.pop(k) for k in ("tier", "mode") if k in options}
     prof = load_profile(profile, base_url=base_url, developer_key=developer_key, customer_key=customer_key,
@@ -126,7 +128,7 @@ class Client:
 
     def get(self, resource: str, **params: Any) -> pd.DataFrame:
         """Every row of a list resource, typed. ``params`` are the API's filters (see
-        ``odnb.resources.RESOURCES[resource].filters``).
+        ``odnb.api.catalogue.RESOURCES[resource].filters``).
 
         >>> od.get("procedurelogs", PatNum=12)      # doctest: +SKIP
         """
@@ -295,7 +297,7 @@ class Client:
     def definitions(self, category: int | str | None = None, **filters: Any) -> pd.DataFrame:
         """Definitions, optionally of one category (a number or a name such as ``"AdjTypes"``)."""
         if isinstance(category, str) and not category.isdigit():
-            from odnb.enums import DEF_CATEGORY
+            from odnb.api.enums import DEF_CATEGORY
 
             match = next((v for k, v in DEF_CATEGORY.items() if k.lower() == category.lower()), None)
             if match is None:

@@ -3,11 +3,11 @@
 The checks run in order and later ones are skipped when an earlier one makes them meaningless (no keys,
 host unreachable, keys refused). Probes are single raw requests (no retries, no cache) so that what the
 doctor sees is what the server said; failures are explained with odnb's error table
-(:func:`odnb.errors.error_from_response`). Keys are sent only in the Authorization header, never printed.
+(:func:`odnb.api.errors.error_from_response`). Keys are sent only in the Authorization header, never printed.
 
 Example:
     $ odnb doctor --profile demo
-    >>> from odnb.doctor import run_checks
+    >>> from odnb.api.doctor import run_checks
     >>> all(c.ok is not False for c in run_checks("demo"))   # doctest: +SKIP
     True
 """
@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from odnb.config import Profile, config_path, key_sources, load_profile, practice_dir, read_config
-from odnb.errors import ConfigError, ConnectionFailed, EConnectorDown, ODError, PermissionDenied
+from odnb.api.errors import ConfigError, ConnectionFailed, EConnectorDown, ODError, PermissionDenied
+from odnb.api.profiles import Profile, config_path, key_sources, load_profile, read_config
+from odnb.paths import practice_dir
 
 CONNECT_TIMEOUT = 5.0  # seconds for the TCP check and each request's connect
 READ_TIMEOUT = 65.0  # remote requests are cut by Open Dental at 60 s
@@ -93,8 +94,8 @@ class _Api:
              body: dict[str, Any] | None = None, paced: bool = True) -> _Probe:
         import requests
 
-        from odnb.errors import Timeout as ODTimeout
-        from odnb.errors import error_from_response
+        from odnb.api.errors import Timeout as ODTimeout
+        from odnb.api.errors import error_from_response
 
         if paced:
             self.pace()
@@ -129,7 +130,7 @@ class _Api:
         try:
             data = response.json()
         except ValueError:
-            from odnb.errors import BadResponse
+            from odnb.api.errors import BadResponse
 
             err = error_from_response(method, response.url, response.status_code, response.text[:300], mode,
                                       cls=BadResponse, secrets=secrets)
@@ -189,7 +190,7 @@ def _check_cache(profile: Profile) -> Check:
 
 
 def run_checks(profile_name: str | None = None, **overrides: Any) -> list[Check]:
-    """Run every check for a profile; ``overrides`` go to :func:`odnb.config.load_profile`
+    """Run every check for a profile; ``overrides`` go to :func:`odnb.api.profiles.load_profile`
     (base_url, developer_key, customer_key, tier, mode).
 
     Example:
@@ -238,7 +239,7 @@ def _network_checks(profile: Profile) -> list[Check]:
         with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT):
             pass
     except OSError as exc:
-        from odnb.errors import error_from_response
+        from odnb.api.errors import error_from_response
 
         err = error_from_response("CONNECT", profile.base_url, None, None, profile.mode, cls=ConnectionFailed,
                                   detail=str(exc))

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from odnb.config import replacing_privately
+from odnb.paths import replacing_privately
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -88,14 +88,14 @@ def report_error(exc: BaseException) -> None:
 
 def _cmd_get(args: argparse.Namespace) -> int:
     import odnb
-    from odnb import resources
-    from odnb.errors import InputError, ODError
+    from odnb.api import catalogue
+    from odnb.api.errors import InputError, ODError
 
     try:
         params = parse_params(args.param or [])
         out = check_output(args.output) if args.output else None
         # Resource and filters first: a typo costs nothing (not even starting the demo simulator).
-        resources.validate_params(resources.resource(args.resource), params)
+        catalogue.validate_params(catalogue.resource(args.resource), params)
         options: dict[str, Any] = {"cache": not args.no_cache, "progress": sys.stderr.isatty()}
         if args.base_url:
             options["base_url"] = args.base_url

@@ -1,33 +1,21 @@
-"""The catalogue of Open Dental list resources odnb reads, as data, and the typing of their frames.
+"""The catalogue of Open Dental list resources odnb reads, as data (typing lives in :mod:`odnb.api.frames`).
 
 Each :class:`Resource` says where it lives (``path``), which filters it takes (spelled as the API docs
 spell them, with the version that added each), its primary key, its change filter for incremental pulls,
 the permission it needs, how long a cached answer stays fresh, and the dtype of every column documented
 in the API's example responses.
 
-Column kinds: ``id`` / ``int`` -> nullable ``Int64`` (ids arrive as numbers or strings like ``"0"``),
-``money`` / ``float`` -> ``Float64`` (``"255.00"`` or ``255.0``), ``bool`` -> ``boolean`` (``"true"`` /
-``"False"``), ``date`` / ``datetime`` -> ``datetime64[ns]`` with ``0001-01-01`` as ``NaT``, ``time`` ->
-``timedelta64[ns]``, ``enum`` / ``cat`` -> ``category`` (enums with their known values first), ``str`` ->
-``str``. Columns the server sends that the catalogue does not know are kept untouched; documented columns
-the server did not send are added empty, so empty and full frames have the same columns.
-
 Example:
     >>> RESOURCES["procedurelogs"].key
     'ProcNum'
     >>> [f.name for f in RESOURCES["appointments"].filters][:3]
     ['PatNum', 'AptStatus', 'Op']
-    >>> typed = type_frame(RESOURCES["procedurelogs"], [{"ProcNum": "7", "ProcFee": "255.00",
-    ...                                                  "ProcDate": "0001-01-01", "IsLocked": "False"}])
-    >>> str(typed["ProcFee"].dtype), bool(typed["ProcDate"].isna()[0]), bool(typed["IsLocked"][0])
-    ('Float64', True, False)
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,8 +23,9 @@ from typing import Any
 
 import pandas as pd
 
-from odnb import enums, periods
-from odnb.errors import InvalidParameter, UnknownParameter, UnknownResource
+from odnb import periods
+from odnb.api import enums
+from odnb.api.errors import InvalidParameter, UnknownParameter, UnknownResource
 
 log = logging.getLogger("odnb")
 
@@ -521,134 +510,3 @@ def version_hint(res: Resource, params: Mapping[str, str]) -> str:
     newer = [f"{f.name} needs {f.added}" for n in params if (f := res.filter(n)) and f.added]
     base = f"{res.name} itself needs {res.added}"
     return "Versions: " + "; ".join([base, *newer]) + "."
-
-
-# --- typing ---------------------------------------------------------------------------------------
-
-_NO_DATE = "0001-01-01"
-_BOOLS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
-
-
-def _text(s: pd.Series) -> pd.Series:
-    """Column as strings (missing stays missing)."""
-    if s.dtype == object or str(s.dtype) in ("str", "string"):
-        return s.where(s.isna(), s.astype(str))
-    return s.astype(str).where(s.notna())
-
-
-def _to_number(s: pd.Series, dtype: str) -> pd.Series:
-    if s.dtype == object or str(s.dtype) in ("str", "string"):
-        s = _text(s).str.strip().str.replace(",", "", regex=False).replace("", None)
-    num = pd.to_numeric(s, errors="coerce")
-    if dtype == "Int64":
-        num = num.round()
-    return num.astype(dtype)
-
-
-def _to_bool(s: pd.Series) -> pd.Series:
-    if s.dtype == bool or str(s.dtype) == "boolean":
-        return s.astype("boolean")
-    mapped = _text(s).str.strip().str.lower().map(_BOOLS)
-    return mapped.astype("boolean")
-
-
-def _via_unique(s: pd.Series, parse: Any, dtype: str) -> pd.Series:
-    """Parse each distinct value once (dates and times repeat a lot), then spread back."""
-    codes, uniques = pd.factorize(_text(s).str.strip())
-    parsed = pd.Series(parse(pd.Series(uniques, dtype=object)), dtype=dtype).array
-    taken = parsed.take(codes, allow_fill=True)
-    return pd.Series(taken, index=s.index, dtype=dtype)
-
-
-def _parse_datetimes(text: pd.Series) -> pd.Series:
-    none = text.isna() | (text == "") | text.astype(str).str.startswith(_NO_DATE)
-    return pd.to_datetime(text.where(~none), format="ISO8601", errors="coerce")
-
-
-def _to_datetime(s: pd.Series) -> pd.Series:
-    return _via_unique(s, _parse_datetimes, "datetime64[ns]")
-
-
-def _to_timedelta(s: pd.Series) -> pd.Series:
-    return _via_unique(s, lambda t: pd.to_timedelta(t.where(t != ""), errors="coerce"), "timedelta64[ns]")
-
-
-def _to_category(s: pd.Series, known: tuple[str, ...]) -> pd.Series:
-    text = _text(s)
-    seen = [v for v in pd.unique(text.dropna()) if v not in known]
-    return pd.Series(pd.Categorical(text, categories=[*known, *sorted(seen)]), index=s.index)
-
-
-def convert(s: pd.Series, kind: str, known: tuple[str, ...] = ()) -> pd.Series:
-    """Type one column (vectorised) by catalogue kind."""
-    dtype = DTYPES[kind]
-    if kind in ("id", "int", "money", "float"):
-        return _to_number(s, dtype)
-    if kind == "bool":
-        return _to_bool(s)
-    if kind in ("date", "datetime"):
-        return _to_datetime(s)
-    if kind == "time":
-        return _to_timedelta(s)
-    if kind in ("enum", "cat"):
-        return _to_category(s, known)
-    return _text(s).astype("str")
-
-
-def empty_frame(res: Resource) -> pd.DataFrame:
-    """A typed frame with every documented column and no rows."""
-    return type_frame(res, [])
-
-
-def type_frame(res: Resource, rows: list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
-    """Typed, de-duplicated frame from the API's records: documented columns first (catalogue order,
-    added empty if absent), then unknown columns as sent. Duplicate primary keys keep the last row."""
-    raw = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame.from_records(rows)
-    out: dict[str, pd.Series] = {}
-    n = len(raw)
-    for col, kind in res.columns.items():
-        if col in raw.columns:
-            out[col] = convert(raw[col], kind, res.enum_values.get(col, ()))
-            bad = int((out[col].isna() & raw[col].notna() & (_text(raw[col]).str.strip() != "")).sum()) \
-                if kind in ("id", "int", "money", "float", "bool", "time") else 0
-            if bad:
-                log.warning("%s.%s: %d value(s) could not be read as %s and are missing", res.name, col,
-                            bad, kind)
-        elif kind in ("enum", "cat"):
-            known = list(res.enum_values.get(col, ()))
-            out[col] = pd.Series(pd.Categorical([None] * n, categories=known), index=raw.index)
-        else:
-            out[col] = pd.Series(index=raw.index, dtype=DTYPES[kind])
-    for col in raw.columns:
-        if col not in out:
-            out[col] = raw[col]
-    df = pd.DataFrame(out, index=raw.index)
-    if res.key in df.columns and len(df):
-        df = df.drop_duplicates(subset=[res.key], keep="last")
-    return df.reset_index(drop=True)
-
-
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
-
-
-def type_query_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Light typing for ShortQuery results (no catalogue): ``...Num`` columns -> Int64, ISO date strings
-    -> datetime64 (``0001-01-01`` as NaT), numeric strings -> Float64, the rest unchanged."""
-    df = pd.DataFrame.from_records(rows)
-    for col in df.columns:
-        s = df[col]
-        values = s.dropna()
-        if values.empty:
-            continue
-        textual = s.dtype == object or str(s.dtype) in ("str", "string")
-        if col.endswith("Num") and (
-            pd.api.types.is_numeric_dtype(s) or (textual and _text(values).str.fullmatch(r"-?\d+").all())
-        ):
-            df[col] = _to_number(s, "Int64")
-        elif textual and _text(values).str.match(_ISO).all():
-            df[col] = _to_datetime(s)
-        elif pd.api.types.is_float_dtype(s):
-            df[col] = s.astype("Float64")
-        elif pd.api.types.is_integer_dtype(s):
-            df[col] = s.astype("Int64")
-    return df

@@ -1,6 +1,6 @@
-"""The KPI catalogue of /work/shared/kpi-definitions.md: keys in contract order, display labels and kinds.
+"""The KPI catalogue of ``docs/kpis.md``: keys in contract order, display labels, kinds and formatting.
 
-Plain data, no pandas: :mod:`odnb.kpis` computes the KPIs, :mod:`odnb.report` and the mail/roll-up text
+Plain data, no pandas: :mod:`odnb.kpis` computes the KPIs, :mod:`odnb.reports.run` and the mail/roll-up text
 format them, both from these tables.
 
 Example:
@@ -10,7 +10,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from typing import Any, Literal
 
 KPI_KEYS: tuple[str, ...] = (
     "gross_production",
@@ -72,3 +73,33 @@ KINDS: dict[str, Kind] = {
     "case_acceptance": "ratio",
     "accounts_receivable": "money",
 }
+
+
+def format_kpi(key: str, value: float | int | None) -> str:
+    """``$81,234.50``, ``97.1%``, ``1,204``; "n/a" for None.
+
+    Example:
+        >>> format_kpi("collections", 81234.5), format_kpi("broken_rate", 0.0712), format_kpi("x", None)
+        ('$81,234.50', '7.1%', 'n/a')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    kind = KINDS.get(key)
+    if kind == "money":
+        return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+    if kind == "ratio":
+        return f"{value * 100:.1f}%"
+    if kind == "count" or float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
+
+
+def kpi_label(key: str) -> str:
+    """``gross_production`` -> ``Gross production``; ``writeoffs`` -> ``Insurance write-offs``."""
+    return LABELS.get(key) or key.replace("_", " ").capitalize()
+
+
+def ordered_kpi_keys(keys: Any) -> list[str]:
+    """Catalogue order first, then any other keys alphabetically."""
+    keys = set(keys)
+    return [k for k in KPI_KEYS if k in keys] + sorted(keys - set(KPI_KEYS))

@@ -17,13 +17,13 @@ Relative dates (resolved against the scheduled run's date): ``today``, ``yesterd
 (periods). ``period = "<period>"`` sets ``start`` and ``end``; ``start = "last month"`` takes the period's
 first day, ``end = "last month"`` its last; ``"last month start"`` / ``"last month end"`` say it outright.
 
+Relative dates are expanded by :func:`odnb.periods.expand_parameters`.
+
 Example:
     >>> from datetime import date
-    >>> expand_parameters({"period": "last month", "months": 3}, today=date(2026, 11, 24))
-    {'months': 3, 'start': '2026-10-01', 'end': '2026-10-31'}
-    >>> from odnb.periods import relative_period
-    >>> relative_period("last week", date(2026, 11, 24))
-    (datetime.date(2026, 11, 16), datetime.date(2026, 11, 22))
+    >>> job = Job(name="weekly", notebook="practice_kpis", profiles=("demo",), cron="0 7 * * MON")
+    >>> job.name, job.profiles
+    ('weekly', ('demo',))
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from odnb.periods import relative_period
+from odnb.periods import PeriodError, expand_parameters
 
 JOB_FIELDS = frozenset({"name", "notebook", "profile", "profiles", "cron", "email", "parameters"})
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -64,61 +64,6 @@ def _log(message: str) -> None:
 
 class ScheduleError(Exception):
     """A jobs file or a relative date that cannot be used: what is wrong, and how to fix it."""
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Relative dates
-
-
-def _is_date_name(name: str) -> bool:
-    return name in ("start", "end", "date", "period") or name.endswith(("_start", "_end", "_date"))
-
-
-def _resolve_value(name: str, value: str, today: date) -> str:
-    text = value.strip()
-    with contextlib.suppress(ValueError):
-        return date.fromisoformat(text).isoformat()
-    end_word = None
-    if m := re.fullmatch(r"(.+?)\s+(start|end)", text, re.I):
-        text, end_word = m.group(1), m.group(2).lower()
-    span = relative_period(text, today)
-    if span is None:
-        if end_word is None and not _is_date_name(name):
-            return value  # ordinary text parameter
-        raise ScheduleError(f"Parameter {name} = {value!r} is neither a date (yyyy-mm-dd) nor a relative "
-                            "date. "
-                            "Use e.g. 'yesterday', '7 days ago', 'last month', 'last month start', "
-                            "'month to date', 'last 30 days'.")
-    if end_word is None:
-        if span[0] == span[1] or name == "start" or name.endswith("_start"):
-            end_word = "start"
-        elif name == "end" or name.endswith("_end"):
-            end_word = "end"
-        else:
-            raise ScheduleError(f"Parameter {name} = {value!r} is a period: say which day, e.g. "
-                                f"'{text} start' or '{text} end' (or name the parameter period).")
-    return (span[0] if end_word == "start" else span[1]).isoformat()
-
-
-def expand_parameters(params: Mapping[str, Any], today: date | None = None) -> dict[str, Any]:
-    """Resolve relative dates in notebook parameters (``period`` becomes ``start`` and ``end``)."""
-    today = today or date.today()
-    out: dict[str, Any] = {}
-    for name, value in params.items():
-        if name == "period" and isinstance(value, str):
-            span = relative_period(value, today)
-            if span is None:
-                raise ScheduleError(f"period = {value!r} is not a known period. Use one of: last week, "
-                                    "this week, last month, month to date, last year, year to date, "
-                                    "last N days, today, yesterday.")
-            out["start"], out["end"] = span[0].isoformat(), span[1].isoformat()
-        elif isinstance(value, str):
-            out[name] = _resolve_value(name, value, today)
-        else:
-            out[name] = value
-    if "start" in out and "end" in out and str(out["start"]) > str(out["end"]):
-        raise ScheduleError(f"start {out['start']} is after end {out['end']}.")
-    return {k: out[k] for k in [k for k in out if k not in ("start", "end")] + ["start", "end"] if k in out}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -154,9 +99,10 @@ class Job:
 
 def default_jobs_path() -> Path:
     """``jobs.toml`` next to the config file."""
-    from odnb import config
+    from odnb import paths
+    from odnb.api import profiles
 
-    return config.config_path().parent / "jobs.toml"
+    return profiles.config_path().parent / "jobs.toml"
 
 
 def _job_from_table(table: Any, where: str) -> Job:
@@ -193,14 +139,14 @@ def _job_from_table(table: Any, where: str) -> Job:
     params = table.get("parameters", {})
     if not isinstance(params, dict):
         raise ScheduleError(f"{where}: parameters must be a table: [job.parameters] then name = value.")
-    from odnb.report import ReportError, check_parameters, refuse_patient_email
+    from odnb.reports.notebooks import ReportError, check_parameters, refuse_patient_email
 
     try:
         check_parameters(params)
         expand_parameters(params, date(2026, 1, 15))  # any day: checks the vocabulary now, not at 7 am
         if email:
             refuse_patient_email(Path(table["notebook"]))
-    except (ReportError, ScheduleError) as exc:
+    except (ReportError, PeriodError, ScheduleError) as exc:
         raise ScheduleError(f"{where}: {exc}") from None
     return Job(name=name, notebook=table["notebook"], profiles=tuple(profiles), cron=" ".join(cron.split()),
                email=tuple(email), parameters=dict(params))
@@ -235,9 +181,10 @@ def load_jobs(path: Path | None = None) -> list[Job]:
 
 def schedule_dir() -> Path:
     """``$ODNB_CACHE_DIR/schedule`` (0700): state.json and one lock file per job."""
-    from odnb import config
+    from odnb import paths
+    from odnb.api import profiles
 
-    return config.practice_dir("schedule")
+    return paths.practice_dir("schedule")
 
 
 @contextlib.contextmanager
@@ -271,14 +218,15 @@ def read_state() -> dict[str, dict[str, Any]]:
 
 def update_state(name: str, **values: Any) -> None:
     """Merge ``values`` into the job's entry of state.json (atomic, under a lock shared by all runners)."""
-    from odnb import config
+    from odnb import paths
+    from odnb.api import profiles
 
     folder = schedule_dir()
     with _flock(folder / "state.lock", block=True):
         state = read_state()
         state.setdefault(name, {}).update({k: (v.isoformat(timespec="seconds") if isinstance(v, datetime)
                                                else v) for k, v in values.items()})
-        config.write_private_file(folder / "state.json", (json.dumps(state, indent=2) + "\n").encode())
+        paths.write_private_file(folder / "state.json", (json.dumps(state, indent=2) + "\n").encode())
 
 
 def due_time(job: Job, now: datetime, state: Mapping[str, Any]) -> datetime | None:
@@ -319,7 +267,7 @@ class JobRun:
 
 def rollup_rows(results: list[Any]) -> tuple[list[str], list[dict[str, Any]]]:
     """Columns and rows of a roll-up: one row per profile, columns = KPI keys (catalogue order)."""
-    from odnb.report import ordered_kpi_keys
+    from odnb.kpis.catalog import ordered_kpi_keys
 
     keys = ordered_kpi_keys({k for r in results if r.kpis for k in r.kpis.get("kpis", {})})
     rows = []
@@ -336,7 +284,8 @@ def rollup_rows(results: list[Any]) -> tuple[list[str], list[dict[str, Any]]]:
 def rollup_html(title: str, columns: list[str], rows: list[dict[str, Any]]) -> str:
     """An email-safe HTML table of a roll-up: one row per KPI, one column per practice, so that it fits an
     email's width (the CSV keeps one row per practice). Values formatted as money / percent / counts."""
-    from odnb.report import format_kpi, inline_styles, kpi_label, tidy_tables
+    from odnb.kpis.catalog import format_kpi, kpi_label
+    from odnb.reports.render import inline_styles, tidy_tables
 
     def line(label: str, cells: list[str], tag: str = "td") -> str:
         tds = "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells)
@@ -356,10 +305,11 @@ def rollup_html(title: str, columns: list[str], rows: list[dict[str, Any]]) -> s
 
 def write_rollup(job: Job, results: list[Any], when: datetime) -> tuple[Path, Path, str, str]:
     """Write ``<job>-<stamp>.csv`` and ``.html`` (0600) under ``$ODNB_REPORTS_DIR/_rollups``."""
-    from odnb import config
-    from odnb.report import format_kpi, kpi_label
+    from odnb import paths
+    from odnb.api import profiles
+    from odnb.kpis.catalog import format_kpi, kpi_label
 
-    folder = config.reports_dir(ROLLUP_DIR)
+    folder = paths.reports_dir(ROLLUP_DIR)
     stem = folder / f"{job.name}-{when:%Y%m%d-%H%M%S}"
     columns, rows = rollup_rows(results)
     buf = io.StringIO()
@@ -369,8 +319,8 @@ def write_rollup(job: Job, results: list[Any], when: datetime) -> tuple[Path, Pa
     title = f"{job.name}: {job.notebook} for {len(results)} practices"
     page = rollup_html(title, columns, rows)
     csv_path, html_path = stem.with_suffix(".csv"), stem.with_suffix(".html")
-    config.write_private_file(csv_path, buf.getvalue().encode())
-    config.write_private_file(html_path, page.encode())
+    paths.write_private_file(csv_path, buf.getvalue().encode())
+    paths.write_private_file(html_path, page.encode())
     text = title + "\n\n" + "\n".join(
         f"{row['profile']} ({row['status']}): " + "; ".join(
             f"{kpi_label(c)} {format_kpi(c, row[c])}" for c in columns[4:]) for row in rows) + "\n"
@@ -380,7 +330,8 @@ def write_rollup(job: Job, results: list[Any], when: datetime) -> tuple[Path, Pa
 def run_job(job: Job, due: datetime, *, mail_settings: Any = None, ssl_context: Any = None,
             log: Any = _log) -> JobRun:
     """Run ``job`` for its scheduled time ``due`` unless another run of it holds its lock."""
-    from odnb.report import ReportError, ReportResult, run_report
+    from odnb.reports.notebooks import ReportError
+    from odnb.reports.run import ReportResult, run_report
 
     run = JobRun(job, due)
     with job_lock(job.name) as locked:
@@ -420,7 +371,7 @@ def run_job(job: Job, due: datetime, *, mail_settings: Any = None, ssl_context: 
             run.rollup_csv, run.rollup_html, page, text = write_rollup(job, run.results, datetime.now())
             log(f"{job.name}: roll-up {run.rollup_html}")
             if job.email:
-                from odnb import mail
+                from odnb.reports import mail
 
                 try:
                     settings = mail_settings or mail.require_settings()

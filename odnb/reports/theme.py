@@ -5,7 +5,7 @@ One Altair theme for all notebooks, so a report reads as one document. When a no
 JavaScript, so an interactive Vega chart would show nothing there.
 
 Example:
-    >>> from odnb.theme import use_house_theme, PALETTE
+    >>> from odnb.reports.theme import use_house_theme, PALETTE
     >>> use_house_theme()
     'odnb'
     >>> PALETTE[0]
