@@ -49,7 +49,7 @@ from odnb.demo import catalog as cat
 from odnb.demo.schema import NO_DATE, NO_DATETIME, create_schema
 from odnb.enums import APT_STATUS, CLAIMPROC_STATUS, GENDER, PAT_STATUS, POSITION, PROC_STATUS, SCHED_TYPE
 
-GENERATOR_VERSION = "2"  # bump whenever generated contents change, so cached demo databases rebuild
+GENERATOR_VERSION = "3"  # bump whenever generated contents change, so cached demo databases rebuild
 
 # Behaviour of patients, staff and payers (probabilities per event unless said otherwise).
 P_ESTABLISHED = 0.72  # families already patients before the history window
@@ -96,6 +96,7 @@ PK = {
     "schedule": "ScheduleNum",
     "scheduleop": "ScheduleOpNum",
     "commlog": "CommlogNum",
+    "payperiod": "PayPeriodNum",
 }
 
 
@@ -225,6 +226,8 @@ def _write(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
 def _fallback(table: str, column: str, kind: str, default: Any) -> Any:
     """Value of a column a generated row leaves out: its DDL default, 0 or ''. Dates must be explicit."""
     if default is not None:
+        if kind == "TEXT":
+            return str(default).strip("'")
         return float(default) if kind == "REAL" else int(default)
     if kind == "INTEGER":
         return 0
@@ -385,7 +388,18 @@ class _Practice:
         self.finish_patients()
         self.recalls()
         self.schedules()
+        self.pay_periods()
         return self.rows
+
+    def pay_periods(self) -> None:
+        """Monthly staff pay periods over the history window (the docs' ShortQuery example reads them)."""
+        d = self.start.replace(day=1)
+        while d <= self.today:
+            end = (d + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+            paid = self.weekday_on_or_after(end + timedelta(days=4))
+            self.add("payperiod", {"DateStart": d.isoformat(), "DateStop": end.isoformat(),
+                                   "DatePaycheck": paid.isoformat()})
+            d = end + timedelta(days=1)
 
     def setup(self) -> None:
         rng = self.rng

@@ -59,7 +59,15 @@ CREATE TABLE patient (
     HmPhone TEXT, WirelessPhone TEXT, Email TEXT, Guarantor INTEGER, PriProv INTEGER, SecProv INTEGER,
     FeeSched INTEGER, BillingType INTEGER, ClinicNum INTEGER, DateFirstVisit TEXT, HasIns TEXT,
     EstBalance REAL, BalTotal REAL, Bal_0_30 REAL, Bal_31_60 REAL, Bal_61_90 REAL, BalOver90 REAL,
-    InsEst REAL, SecDateEntry TEXT, DateTStamp TEXT
+    InsEst REAL, SecDateEntry TEXT, DateTStamp TEXT, SSN TEXT DEFAULT '', Address2 TEXT DEFAULT '',
+    WkPhone TEXT DEFAULT '', ChartNumber TEXT DEFAULT '', MedicaidID TEXT DEFAULT '',
+    EmployerNum INTEGER DEFAULT 0, Premed INTEGER DEFAULT 0, Ward TEXT DEFAULT '', Language TEXT DEFAULT '',
+    AdmitDate TEXT DEFAULT '0001-01-01', SuperFamily INTEGER DEFAULT 0,
+    FamFinUrgNote TEXT DEFAULT '', ImageFolder TEXT DEFAULT '',
+    Title TEXT DEFAULT '', Salutation TEXT DEFAULT ''
+);
+CREATE TABLE payperiod (
+    PayPeriodNum INTEGER PRIMARY KEY, DateStart TEXT, DateStop TEXT, DatePaycheck TEXT
 );
 CREATE TABLE inssub (
     InsSubNum INTEGER PRIMARY KEY, PlanNum INTEGER, Subscriber INTEGER, DateEffective TEXT, DateTerm TEXT,

@@ -36,7 +36,13 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from odnb.demo import DEMO_CUSTOMER_KEY, DEMO_DEVELOPER_KEY, DEMO_READONLY_CUSTOMER_KEY, OFFICE_VERSION
+from odnb.demo import (
+    DEMO_CUSTOMER_KEY,
+    DEMO_DEVELOPER_KEY,
+    DEMO_READONLY_CUSTOMER_KEY,
+    OFFICE_VERSION,
+    shortquery,
+)
 from odnb.demo.routes import (
     DEPRECATED,
     JOINS,
@@ -477,86 +483,24 @@ def _parse_enum(flt: Filter, value: str) -> object:
 
 # --- ShortQuery ------------------------------------------------------------------------------------------
 
-_WRITE_WORDS = re.compile(
-    r"\b(insert|update|delete|replace|create|drop|alter|truncate|attach|detach|pragma|vacuum|reindex|"
-    r"analyze|grant|revoke|lock|unlock|load|handler|call|rename|set|into|outfile|dumpfile)\b",
-    re.IGNORECASE,
-)
-_SQL_LITERALS = re.compile(r"'(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`", re.DOTALL)
-# MySQL runs the text of a /*! ... */ "executable comment", so that is not a comment for screening.
-_SQL_COMMENTS = re.compile(r"--[^\n]*|#[^\n]*|/\*(?!!).*?\*/", re.DOTALL)
 _ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}:\d{2}))?$")
 
 
 def is_read_only(sql: str) -> bool:
-    """True for a single SELECT (or WITH ... SELECT) statement with no writing keyword outside literals.
+    """True unless the SQL writes: SELECTs (and temporary tables) only, as Open Dental screens ShortQuery.
 
     >>> is_read_only("SELECT * FROM patient; ")
     True
     >>> is_read_only("DELETE FROM patient")
     False
     """
-    text = _SQL_COMMENTS.sub(" ", _SQL_LITERALS.sub("''", sql)).strip().rstrip(";").strip()
-    if not text or ";" in text:
+    if not sql.strip():
         return False
-    first = text.split(None, 1)[0].lower().lstrip("(")
-    return first in ("select", "with") and not _WRITE_WORDS.search(text)
-
-
-def _mysql_date(value: object) -> datetime | None:
-    if value is None:
-        return None
-    text = str(value).strip()
     try:
-        if len(text) >= 19:
-            return datetime.fromisoformat(text[:19].replace("T", " "))
-        return datetime.fromisoformat(text[:10])
-    except ValueError:
-        return None
-
-
-_MYSQL_FORMAT = {
-    "%Y": "%Y", "%y": "%y", "%m": "%m", "%d": "%d", "%H": "%H", "%i": "%M", "%s": "%S", "%S": "%S",
-    "%M": "%B", "%b": "%b", "%W": "%A", "%a": "%a", "%j": "%j", "%p": "%p", "%T": "%H:%M:%S", "%%": "%%",
-}  # fmt: skip
-
-
-def _date_format(value: object, fmt: str) -> str | None:
-    moment = _mysql_date(value)
-    if moment is None or fmt is None:
-        return None
-    out = re.sub(r"%[a-zA-Z%]", lambda m: _MYSQL_FORMAT.get(m.group(0), m.group(0)), fmt)
-    out = out.replace("%c", str(moment.month)).replace("%e", str(moment.day))
-    return moment.strftime(out)
-
-
-def _register_mysql(con: sqlite3.Connection, now: Callable[[], datetime]) -> None:
-    """A few MySQL functions, so SQL written for a real office runs on the demo's SQLite."""
-
-    def part(attr: str) -> Callable[[object], int | None]:
-        def get(value: object) -> int | None:
-            moment = _mysql_date(value)
-            return getattr(moment, attr) if moment else None
-
-        return get
-
-    con.create_function("YEAR", 1, part("year"), deterministic=True)
-    con.create_function("MONTH", 1, part("month"), deterministic=True)
-    con.create_function("DAY", 1, part("day"), deterministic=True)
-    con.create_function("DAYOFMONTH", 1, part("day"), deterministic=True)
-    con.create_function("CURDATE", 0, lambda: now().date().isoformat())
-    con.create_function("NOW", 0, lambda: now().strftime("%Y-%m-%d %H:%M:%S"))
-    con.create_function("DATE_FORMAT", 2, _date_format, deterministic=True)
-    con.create_function("IF", 3, lambda c, a, b: a if c else b, deterministic=True)
-    con.create_function(
-        "CONCAT", -1, lambda *a: None if None in a else "".join(str(x) for x in a), deterministic=True
-    )
-
-    def datediff(a: object, b: object) -> int | None:
-        da, db = _mysql_date(a), _mysql_date(b)
-        return (da.date() - db.date()).days if da and db else None
-
-    con.create_function("DATEDIFF", 2, datediff, deterministic=True)
+        shortquery.plan(sql, set())
+    except shortquery.QueryError as err:
+        return err.status != 401
+    return True
 
 
 _READ_ACTIONS = {
@@ -567,8 +511,20 @@ _READ_ACTIONS = {
 }
 
 
-def _authorizer(action: int, *_: object) -> int:
-    return sqlite3.SQLITE_OK if action in _READ_ACTIONS else sqlite3.SQLITE_DENY
+_TEMP_ACTIONS = {
+    sqlite3.SQLITE_CREATE_TEMP_TABLE,
+    sqlite3.SQLITE_DROP_TEMP_TABLE,
+    sqlite3.SQLITE_INSERT,
+    sqlite3.SQLITE_DELETE,
+    sqlite3.SQLITE_UPDATE,
+}
+
+
+def _authorizer(action: int, _arg1: object, _arg2: object, database: object, *_: object) -> int:
+    """Reads anywhere; writes only to temporary tables (the office's MySQL user may create them)."""
+    if action in _READ_ACTIONS or (action in _TEMP_ACTIONS and database == "temp"):
+        return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
 
 
 def _query_value(value: object) -> object:
@@ -660,6 +616,7 @@ class DemoServer:
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._compiled = self._compile_routes()
+        self._tables = self._table_names()
 
     # lifecycle
     def start(self) -> DemoServer:
@@ -738,13 +695,21 @@ class DemoServer:
         return con
 
     def _query_connection(self) -> sqlite3.Connection:
+        """The ShortQuery connection: the file read-only, temporary tables allowed, MySQL's functions."""
         con = getattr(self._local, "query", None)
         if con is None:
-            con = self._connect()
-            _register_mysql(con, self.config.current_time)
+            con = sqlite3.connect(self._uri, uri=True, check_same_thread=False, isolation_level=None)
+            shortquery.register(con, self.config.current_time)
             con.set_authorizer(_authorizer)
             self._local.query = con
         return con
+
+    def _table_names(self) -> set[str]:
+        con = self._connect()
+        try:
+            return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            con.close()
 
     def _compile_routes(self) -> dict[str, _Compiled]:
         con = self._connect()
@@ -1068,24 +1033,15 @@ class DemoServer:
             sql = next((v for k, v in payload.items() if k.lower() == "sqlcommand"), None)
         if not isinstance(sql, str) or not sql.strip():
             raise ApiError(400, "SqlCommand is required.")
-        if not is_read_only(sql):
-            raise ApiError(401, MESSAGES["not_read_only"])
         offset = max(0, _parse_int("Offset", params["offset"])) if params.get("offset") else 0
         limit_s = self.config.remote_timeout
         deadline = time.monotonic() + limit_s
         con = self._query_connection()
         con.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 10_000)
         try:
-            cursor = con.execute(sql.strip().rstrip(";"))
-            columns = [d[0] for d in cursor.description or ()]
-            skipped = 0
-            while skipped < offset:
-                chunk = cursor.fetchmany(min(1000, offset - skipped))
-                if not chunk:
-                    break
-                skipped += len(chunk)
-            rows = cursor.fetchmany(SHORT_QUERY_PAGE)
-            cursor.close()
+            columns, rows = shortquery.run(con, sql, self._tables, offset=offset, limit=SHORT_QUERY_PAGE)
+        except shortquery.QueryError as err:
+            raise ApiError(err.status, err.message) from None
         except sqlite3.DatabaseError as exc:
             text = str(exc)
             if "interrupted" in text:
@@ -1093,7 +1049,7 @@ class DemoServer:
                 raise ApiError(status, MESSAGES["timeout"].format(limit=limit_s)) from None
             if "not authorized" in text or "readonly" in text or "read-only" in text:
                 raise ApiError(401, MESSAGES["not_read_only"]) from None
-            raise ApiError(400, f"Error executing query: {text}") from None
+            raise ApiError(400, shortquery.mysql_message(exc)) from None
         finally:
             con.set_progress_handler(None, 0)
         records = [{c: _query_value(v) for c, v in zip(columns, row, strict=True)} for row in rows]
