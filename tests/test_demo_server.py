@@ -607,10 +607,19 @@ def test_writes_need_their_permission_and_json(make_simulator: Callable, tiny_db
 
 
 def test_office_version_too_old(make_simulator: Callable, tiny_dbs: dict[str, Path]) -> None:
+    # By default an old office ignores a filter it does not know yet: every row comes back.
     server = make_simulator(tiny_dbs["p100"], office_version="25.1.4")
-    assert get(server, "procedurelogs", PatNum=1).status_code == 200
-    too_new_filter = get(server, "procedurelogs", ProcStatus="C")
+    assert len(get(server, "procedurelogs", PatNum=1).json()) == 34  # a filter it knows still filters
+    ignored = get(server, "procedurelogs", ProcStatus="C")
+    assert ignored.status_code == 200
+    assert [r["ProcNum"] for r in ignored.json()] == list(range(1, 101))
+    assert {r["ProcStatus"] for r in ignored.json()} == {"C", "TP"}
+    assert len(get(server, "procedurelogs", ProcStatus="bogus").json()) == 100  # not even validated
+    strict = make_simulator(tiny_dbs["p100"], office_version="25.1.4", new_filters="reject")
+    too_new_filter = get(strict, "procedurelogs", ProcStatus="C")
     assert too_new_filter.status_code == 400 and "25.2.21" in too_new_filter.json()
+    current = make_simulator(tiny_dbs["p100"])
+    assert {r["ProcStatus"] for r in get(current, "procedurelogs", ProcStatus="C").json()} == {"C"}
     old = make_simulator(tiny_dbs["p100"], office_version="22.1.5")
     too_new_route = get(old, "claimprocs")
     assert too_new_route.status_code == 400 and "22.2.33" in too_new_route.json()

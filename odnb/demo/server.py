@@ -175,6 +175,9 @@ class SimulatorConfig:
     )
     throttle_action: Literal["delay", "reject"] = "delay"
     office_version: str = OFFICE_VERSION
+    # A filter newer than office_version: "ignore" (a live office silently drops it and returns every
+    # row, as a third-party client reports) or "reject" (400, as other reports show).
+    new_filters: Literal["ignore", "reject"] = "ignore"
     remote_timeout: float = 60.0
     faults: Faults = field(default_factory=Faults)
     now: Callable[[], datetime] | None = None
@@ -182,6 +185,8 @@ class SimulatorConfig:
     def __post_init__(self) -> None:
         if self.mode not in ("service", "remote", "local"):
             raise ValueError(f"mode must be 'service', 'remote' or 'local', not {self.mode!r}")
+        if self.new_filters not in ("ignore", "reject"):
+            raise ValueError(f"new_filters must be 'ignore' or 'reject', not {self.new_filters!r}")
         if self.throttle_action not in ("delay", "reject"):
             raise ValueError(f"throttle_action must be 'delay' or 'reject', not {self.throttle_action!r}")
         if not version_tuple(self.office_version):
@@ -864,6 +869,9 @@ class DemoServer:
             self._in_flight[key.customer] = max(0, self._in_flight.get(key.customer, 0) - 1)
             self._throttle_lock.notify_all()
 
+    def _too_new(self, need: str) -> bool:
+        return version_tuple(self.config.office_version) < version_tuple(need)
+
     def _check_version(self, need: str, what: str) -> None:
         office = self.config.office_version
         if version_tuple(office) < version_tuple(need):
@@ -969,7 +977,9 @@ class DemoServer:
             raw = params.get(flt.name.lower(), flt.default)
             if raw is None or raw == "":
                 continue
-            if flt.name.lower() in params:
+            if flt.name.lower() in params and self._too_new(flt.since):
+                if self.config.new_filters == "ignore":
+                    continue
                 self._check_version(flt.since, f"The {flt.name} parameter of {route.path} GET")
             clause, values = self._filter_sql(flt, compiled.filter_columns[flt.name], raw)
             if clause:
