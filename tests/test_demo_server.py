@@ -22,7 +22,7 @@ import requests
 from odnb.demo import DEMO_CUSTOMER_KEY, DEMO_DEVELOPER_KEY, DEMO_READONLY_CUSTOMER_KEY
 from odnb.demo.routes import GENDER_API, ROUTES
 from odnb.demo.schema import create_schema
-from odnb.demo.server import ApiKey, DemoServer, Faults, SimulatorConfig, is_read_only
+from odnb.demo.server import ApiKey, DemoServer, Faults, SimulatorConfig, default_keys, is_read_only
 from odnb.enums import APT_STATUS, CLAIMPROC_STATUS, PAT_STATUS, POSITION, PROC_STATUS, SCHED_TYPE
 from odnb.testing import STAMP_ORIGIN, auth_headers, simulator, tiny_practice
 
@@ -294,16 +294,21 @@ FILTER_CASES: list[tuple[str, str, str]] = [
     ("procedurecodes", "SELECT DateTStamp FROM procedurecode ORDER BY DateTStamp " + mid("procedurecode"),
      "t.DateTStamp >= :DateTStamp"),
     ("recalls", "SELECT PatNum FROM recall " + mid("recall"), "t.PatNum = :PatNum"),
-    ("recalls/List", "SELECT DateDue AS DateStart FROM recall WHERE DateDue > '1900' ORDER BY DateDue "
-     + mid("recall"), "t.DateDue >= :DateStart"),
-    ("recalls/List", "SELECT DateDue AS DateEnd FROM recall WHERE DateDue > '1900' ORDER BY DateDue "
-     + mid("recall"), "t.DateDue <= :DateEnd"),
-    ("recalls/List", "SELECT MAX(PriProv) AS ProvNum FROM patient",
-     "(p.PriProv = :ProvNum OR p.SecProv = :ProvNum)"),
-    ("recalls/List", "SELECT MAX(ClinicNum) AS ClinicNum FROM patient", "p.ClinicNum = :ClinicNum"),
-    ("recalls/List", "SELECT substr(Description, 1, 4) AS RecallType FROM recalltype LIMIT 1",
+    # recalls/List: explicit wide dates and IncludeReminded=true, except where a case tests them.
+    ("recalls/List", "SELECT DateDue AS DateStart, '2100-01-01' AS DateEnd, 'true' AS IncludeReminded "
+     "FROM recall WHERE DateDue > '1900' ORDER BY DateDue " + mid("recall"), "t.DateDue >= :DateStart"),
+    ("recalls/List", "SELECT '1900-01-01' AS DateStart, DateDue AS DateEnd, 'true' AS IncludeReminded "
+     "FROM recall WHERE DateDue > '1900' ORDER BY DateDue " + mid("recall"), "t.DateDue <= :DateEnd"),
+    ("recalls/List", "SELECT '1900-01-01' AS DateStart, '2100-01-01' AS DateEnd, 'true' AS IncludeReminded, "
+     "MAX(PriProv) AS ProvNum FROM patient", "(p.PriProv = :ProvNum OR p.SecProv = :ProvNum)"),
+    ("recalls/List", "SELECT '1900-01-01' AS DateStart, '2100-01-01' AS DateEnd, 'true' AS IncludeReminded, "
+     "MAX(ClinicNum) AS ClinicNum FROM patient", "p.ClinicNum = :ClinicNum"),
+    ("recalls/List", "SELECT '1900-01-01' AS DateStart, '2100-01-01' AS DateEnd, 'true' AS IncludeReminded, "
+     "substr(Description, 1, 4) AS RecallType FROM recalltype LIMIT 1",
      "instr(lower((SELECT Description FROM recalltype r WHERE r.RecallTypeNum = t.RecallTypeNum)), "
      "lower(:RecallType)) > 0"),
+    ("recalls/List", "SELECT '1900-01-01' AS DateStart, '2100-01-01' AS DateEnd, 'false' AS IncludeReminded",
+     "t.RecallStatus = 0"),
     ("schedules", "SELECT SchedDate AS date FROM schedule " + mid("schedule"), "t.SchedDate = :date"),
     ("schedules", "SELECT SchedDate AS dateStart FROM schedule ORDER BY SchedDate " + mid("schedule"),
      "t.SchedDate >= :dateStart"),
@@ -388,6 +393,38 @@ def test_every_documented_filter_has_a_case() -> None:
         ("patients/Simple", "EmployerNum"),
     }
     assert documented - covered == special
+
+
+def test_recall_list_defaults_to_the_recall_window_and_unreminded(
+    make_simulator: Callable, demo_db: Path
+) -> None:
+    """No dates: due RecallDaysPast (500) days back to RecallDaysFuture (45) ahead; reminded ones left out."""
+    con = sqlite3.connect(demo_db)
+    expected = [r[0] for r in con.execute(
+        "SELECT t.RecallNum FROM recall t JOIN patient p ON p.PatNum = t.PatNum WHERE t.IsDisabled = 0 "
+        "AND t.DateDue <> '0001-01-01' AND t.DateScheduled = '0001-01-01' AND t.RecallStatus = 0 "
+        "AND t.DateDue BETWEEN date(?, '-500 days') AND date(?, '+45 days') ORDER BY t.DateDue, t.RecallNum",
+        (FIXED_NOW.date().isoformat(), FIXED_NOW.date().isoformat()))]  # fmt: skip
+    everything = con.execute("SELECT COUNT(*) FROM recall WHERE IsDisabled = 0 AND DateDue <> '0001-01-01' "
+                             "AND DateScheduled = '0001-01-01'").fetchone()[0]  # fmt: skip
+    reminded = con.execute("SELECT COUNT(*) FROM recall WHERE RecallStatus <> 0").fetchone()[0]
+    con.close()
+    server = make_simulator(now=lambda: FIXED_NOW)
+    rows = pull_all(server, "recalls/List", 1000)
+    assert [r["PatNum"] for r in rows] == _recall_pats(demo_db, expected)
+    assert 0 < len(rows) < everything and reminded > 0
+    wide = pull_all(server, "recalls/List", 1000, DateStart="1900-01-01", DateEnd="2100-01-01",
+                    IncludeReminded="true")  # fmt: skip
+    assert len(wide) == everything
+
+
+def _recall_pats(db: Path, recall_nums: list[int]) -> list[int]:
+    con = sqlite3.connect(db)
+    try:
+        return [con.execute("SELECT PatNum FROM recall WHERE RecallNum = ?", (n,)).fetchone()[0]
+                for n in recall_nums]  # fmt: skip
+    finally:
+        con.close()
 
 
 def test_filter_on_a_column_the_office_never_fills(make_simulator: Callable, demo_db: Path) -> None:
@@ -517,6 +554,8 @@ def test_wire_quirks(make_simulator: Callable, tiny_dbs: dict[str, Path]) -> Non
         "Normal",
     )
     assert get(server, "definitions").json()[0]["category"] == "AdjTypes"
+    names = {r["Category"]: r["category"] for r in get(server, "definitions", includeHidden="true").json()}
+    assert all(isinstance(name, str) and not name.isdigit() for name in names.values()), names
 
 
 def test_wire_quirks_on_the_generated_practice(make_simulator: Callable, demo_db: Path) -> None:
@@ -737,6 +776,26 @@ def test_remote_throttle_delays_to_the_tier_interval(
     gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert all(gap >= interval - 1e-9 for gap in gaps), gaps  # start-to-start spacing the server applied
     assert any(e.started > e.received for e in server.log)  # at least one request was held back
+
+
+def test_any_paid_permission_relaxes_the_read_all_throttle(
+    make_simulator: Callable, tiny_dbs: dict[str, Path]
+) -> None:
+    """API docs: 1 request / 5 s on Read All alone, 1 / s once the key holds any other permission."""
+    comm = ApiKey(DEMO_DEVELOPER_KEY, "odnbCommOnlyKey01", frozenset({"ReadAll", "Comm"}), "read_all", "comm")
+    server = make_simulator(
+        tiny_dbs["p100"], mode="remote", throttle_action="reject", keys=[comm, *default_keys()],
+        throttle_intervals={"paid": 0.2, "read_all": 30.0},
+    )  # fmt: skip
+    headers = {"Authorization": f"ODFHIR {DEMO_DEVELOPER_KEY}/odnbCommOnlyKey01",
+               "Content-Type": "application/json"}  # fmt: skip
+    assert get(server, "procedurelogs", headers=headers).status_code == 200
+    assert get(server, "procedurelogs", headers=headers).status_code == 429  # within 0.2 s
+    time.sleep(0.25)
+    assert get(server, "procedurelogs", headers=headers).status_code == 200  # not 30 s later
+    assert get(server, "procedurelogs", headers=READONLY).status_code == 200
+    refused = get(server, "procedurelogs", headers=READONLY)  # Read All alone keeps the long interval
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 29
 
 
 def test_remote_throttle_rejects_with_retry_after(

@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from odnb.enums import (
     APT_STATUS,
     CLAIMPROC_STATUS,
-    DEF_CATEGORY,
     PAT_STATUS,
     POSITION,
     PROC_STATUS,
@@ -88,6 +87,26 @@ TREAT_AREA: dict[str, int] = {
     "Arch": 6,
     "ToothRange": 7,
 }
+# Open Dental's DefCat enum: the ``category`` text of every definition category (Definitions GET).
+DEF_CATEGORY_NAMES: dict[str, int] = {
+    name: number
+    for number, name in enumerate(
+        (
+            "AccountColors", "AdjTypes", "ApptConfirmed", "ApptProcsQuickAdd", "BillingTypes",
+            "ClaimFormats", "DunningMessages", "FeeSchedNamesOld", "MedicalNotes", "OperatoriesOld",
+            "PaymentTypes", "ProcCodeCats", "ProgNoteColors", "RecallUnschedStatus", "ServiceNotes",
+            "DiscountTypes", "Diagnosis", "AppointmentColors", "ImageCats", "ApptPhoneNotes",
+            "TxPriorities", "MiscColors", "ChartGraphicColors", "ContactCategories", "LetterMergeCats",
+            "BlockoutTypes", "ProcButtonCats", "CommLogTypes", "SupplyCats", "PaySplitUnearnedType",
+            "Prognosis", "ClaimCustomTracking", "InsurancePaymentType", "TaskPriorities", "FeeColors",
+            "ProviderSpecialties", "ClaimPaymentTracking", "AccountQuickCharge",
+            "InsuranceVerificationStatus", "Regions", "ClaimPaymentGroups", "AutoNoteCats",
+        )
+    )
+}  # fmt: skip
+# Recall List's default due-date window: the office's RecallDaysPast / RecallDaysFuture preferences.
+RECALL_DAYS_PAST = 500
+RECALL_DAYS_FUTURE = 45
 CLAIM_STATUS_API: dict[str, str] = {s: s for s in ("U", "H", "W", "S", "R", "I")}
 PLAN_TYPE_API: dict[str, str] = {"percentage": "", "p": "p", "f": "f", "c": "c"}
 
@@ -150,6 +169,8 @@ class Route:
     base_where: str = ""
     order_by: str = ""  # default: primary key
     today_unless: tuple[str, ...] = ()  # schedules: no date parameter -> today only
+    # (start, end, days back, days ahead): absent dates default to that window around today
+    date_window: tuple[str, str, int, int] | None = None
     write_permission: str = "AllOthers"  # group needed for POST/PUT/DELETE on this resource
     permission: str = "ReadAll"
     single_fields: tuple[Field, ...] | None = None  # when the single GET returns more than the list
@@ -627,7 +648,7 @@ DEFINITION_FIELDS = (
     F("ItemName", "text"),
     F("ItemValue", "text"),
     F("Category"),
-    F("category", "enum", sql="t.Category", enum=DEF_CATEGORY),
+    F("category", "enum", sql="t.Category", enum=DEF_CATEGORY_NAMES),
     F("isHidden", "bool", sql="t.IsHidden"),
 )
 
@@ -962,8 +983,11 @@ _ROUTE_LIST: tuple[Route, ...] = (
                 "like",
                 (_lookup("recalltype", "Description", "RecallTypeNum", "RecallTypeNum"),),
             ),
+            # A recall whose RecallStatus is set has had a reminder (Left Msg, Mailed Postcard, ...).
+            Filter("IncludeReminded", "flag", sql_false="t.RecallStatus = 0", default="false"),
         ),
         since="22.1",
+        date_window=("DateStart", "DateEnd", RECALL_DAYS_PAST, RECALL_DAYS_FUTURE),
         base_where="t.IsDisabled = 0 AND t.DateDue <> '0001-01-01' AND t.DateScheduled = '0001-01-01'",
         order_by="t.DateDue, t.RecallNum",
     ),

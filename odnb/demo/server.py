@@ -30,7 +30,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
@@ -843,6 +843,8 @@ class DemoServer:
         if self.config.mode != "remote":
             return now
         interval = self.config.throttle_intervals[key.tier]
+        if key.tier == "read_all" and key.permissions - {"ReadAll"}:  # any paid permission: 1 s
+            interval = min(interval, self.config.throttle_intervals["paid"])
         customer = key.customer
         with self._throttle_lock:
             while True:
@@ -968,6 +970,14 @@ class DemoServer:
             office = version_tuple(self.config.office_version)
             if office < version_tuple(optional_since) and not any(params.get(n.lower()) for n in names):
                 raise ApiError(400, f"{' or '.join(names)} is required.")
+        if route.date_window:
+            first, last, back, ahead = route.date_window
+            today = self.config.current_time().date()
+            params = {
+                first.lower(): (today - timedelta(days=back)).isoformat(),
+                last.lower(): (today + timedelta(days=ahead)).isoformat(),
+                **{k: v for k, v in params.items() if v},
+            }
         if route.today_unless and not any(params.get(n.lower()) for n in route.today_unless):
             params = {**params, route.today_unless[0].lower(): self.config.current_time().date().isoformat()}
         where = [route.base_where] if route.base_where else []
