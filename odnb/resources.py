@@ -362,6 +362,48 @@ _R = [
               "IsHidden:bool"),
         expiry="lookup", doc="apicarriers.html#Carriers GET (multiple)",
     ),
+    # --- added for analysts (issue 10): one block, moved as a whole --------------------------------
+    Resource(
+        "reports/Aging", "reports/Aging", "PatNum", "21.4",
+        _filters("DateAsOf:date ClinicNum:int@22.2"),
+        _cols("PatNum:id patName Bal_0_30:money Bal_31_60:money Bal_61_90:money BalOver90:money "
+              "BalTotal:money InsWoEst:money InsPayEst:money PatientPortion:money"),
+        doc="apireports.html#Reports GET Aging",
+        notes="One row per guarantor with a balance, as of DateAsOf (default today); no Queries needed.",
+    ),
+    Resource(
+        "claimpayments", "claimpayments", "ClaimPaymentNum", "23.2.15",
+        _filters("SecDateTEdit:datetime"),
+        _cols("ClaimPaymentNum:id CheckDate:date CheckAmt:money CheckNum BankBranch Note ClinicNum:id "
+              "DepositNum:id CarrierName DateIssued:date IsPartial:bool PayType:id payType:cat "
+              "SecUserNumEntry:id SecDateEntry:date SecDateTEdit:datetime PayGroup:id payGroup:cat"),
+        change_filter="SecDateTEdit", doc="apiclaimpayments.html#ClaimPayments GET (multiple)",
+        notes="Insurance checks; claimprocs?ClaimPaymentNum= lists what each paid.",
+    ),
+    Resource(
+        "commlogs", "commlogs", "CommlogNum", "21.1",
+        _filters("PatNum:int DateTStamp:datetime@25.1.13"),
+        _cols("CommlogNum:id PatNum:id CommDateTime:datetime CommType:id commType:cat Note Mode_:cat "
+              "SentOrReceived:cat UserNum:id DateTStamp:datetime CommSource:cat ProgramNum:id "
+              "DateTEntry:datetime ReferralNum:id"),
+        change_filter="DateTStamp", doc="apicommlogs.html#Commlogs GET (multiple)",
+        notes="PatNum is required before 25.1.13.",
+    ),
+    Resource(
+        "treatplans", "treatplans", "TreatPlanNum", "22.4.16",
+        _filters("PatNum:int SecDateTEdit:datetime TPStatus:enum", TPStatus=("Saved", "Active", "Inactive")),
+        _cols("TreatPlanNum:id PatNum:id DateTP:date Heading Note SigIsTopaz:bool ResponsParty:id DocNum:id "
+              "TPStatus:enum SecUserNumEntry:id SecDateEntry:date SecDateTEdit:datetime UserNumPresenter:id "
+              "TPType:cat DateTSigned:datetime DateTPracticeSigned:datetime SignatureText "
+              "SignaturePracticeText isSigned:bool isSignedPractice:bool"),
+        change_filter="SecDateTEdit", enum_values={"TPStatus": ("Saved", "Active", "Inactive")},
+        doc="apitreatplans.html#TreatPlans GET",
+    ),
+    Resource(
+        "recalltypes", "recalltypes", "RecallTypeNum", "24.1.44", (),
+        _cols("RecallTypeNum:id Description DefaultInterval TimePattern Procedures AppendToSpecial:bool"),
+        expiry="lookup", doc="apirecalltypes.html#RecallTypes GET (multiple)",
+    ),
 ]
 
 RESOURCES: dict[str, Resource] = {r.name: r for r in _R}

@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from odnb.demo import DEMO_CUSTOMER_KEY, DEMO_DEVELOPER_KEY, DEMO_READONLY_CUSTOMER_KEY
-from odnb.demo.routes import GENDER_API, ROUTES
+from odnb.demo.routes import GENDER_API, ROUTES, TP_STATUS
 from odnb.demo.schema import create_schema
 from odnb.demo.server import ApiKey, DemoServer, Faults, SimulatorConfig, default_keys, is_read_only
 from odnb.enums import APT_STATUS, CLAIMPROC_STATUS, PAT_STATUS, POSITION, PROC_STATUS, SCHED_TYPE
@@ -173,6 +173,9 @@ ROUTE_SQL: dict[str, tuple[str, str, str, str, str]] = {
     "insplans": ("insplan t", "1", "t.PlanNum", "PlanNum", "t.PlanNum"),
     "patplans": ("patplan t", "1", "t.PatPlanNum", "PatPlanNum", "t.PatPlanNum"),
     "inssubs": ("inssub t", "1", "t.InsSubNum", "InsSubNum", "t.InsSubNum"),
+    "claimpayments": ("claimpayment t", "1", "t.ClaimPaymentNum", "ClaimPaymentNum", "t.ClaimPaymentNum"),
+    "commlogs": ("commlog t", "1", "t.CommlogNum", "CommlogNum", "t.CommlogNum"),
+    "treatplans": ("treatplan t", "1", "t.TreatPlanNum", "TreatPlanNum", "t.TreatPlanNum"),
 }
 
 # Stored enum ints -> the text the API takes, by parameter name.
@@ -184,6 +187,7 @@ ENUM_PARAMS: dict[str, dict[str, int]] = {
     "ProcStatus": PROC_STATUS,
     "Status": CLAIMPROC_STATUS,
     "SchedType": SCHED_TYPE,
+    "TPStatus": TP_STATUS,
 }
 
 
@@ -336,6 +340,15 @@ FILTER_CASES: list[tuple[str, str, str]] = [
     ("inssubs", "SELECT Subscriber FROM inssub " + mid("inssub"), "t.Subscriber = :Subscriber"),
     ("inssubs", "SELECT SecDateTEdit FROM inssub ORDER BY SecDateTEdit " + mid("inssub"),
      "t.SecDateTEdit >= :SecDateTEdit"),
+    ("claimpayments", "SELECT SecDateTEdit FROM claimpayment ORDER BY SecDateTEdit " + mid("claimpayment"),
+     "t.SecDateTEdit >= :SecDateTEdit"),
+    ("commlogs", "SELECT PatNum FROM commlog " + mid("commlog"), "t.PatNum = :PatNum"),
+    ("commlogs", "SELECT DateTStamp FROM commlog ORDER BY DateTStamp " + mid("commlog"),
+     "t.DateTStamp >= :DateTStamp"),
+    ("treatplans", "SELECT PatNum FROM treatplan " + mid("treatplan"), "t.PatNum = :PatNum"),
+    ("treatplans", "SELECT SecDateTEdit FROM treatplan ORDER BY SecDateTEdit " + mid("treatplan"),
+     "t.SecDateTEdit >= :SecDateTEdit"),
+    ("treatplans", "SELECT TPStatus FROM treatplan " + mid("treatplan"), "t.TPStatus = :TPStatus"),
 ]  # fmt: skip
 
 

@@ -741,6 +741,84 @@ RECALL_LIST_FIELDS = (
 )
 
 
+COMMLOG_MODE: dict[str, int] = {
+    "None": 0, "Email": 1, "Mail": 2, "Phone": 3, "InPerson": 4, "Text": 5, "EmailAndText": 6,
+    "PhoneAndText": 7,
+}  # fmt: skip
+SENT_OR_RECEIVED: dict[str, int] = {"Neither": 0, "Sent": 1, "Received": 2}
+TP_STATUS: dict[str, int] = {"Saved": 0, "Active": 1, "Inactive": 2}
+
+CLAIMPAYMENT_FIELDS = (
+    F("ClaimPaymentNum"),
+    F("CheckDate", "date"),
+    F("CheckAmt", "money_g"),
+    F("CheckNum", "text"),
+    F("BankBranch", "text"),
+    F("Note", "text"),
+    F("ClinicNum"),
+    F("DepositNum"),
+    F("CarrierName", "text"),
+    F("DateIssued", "date"),
+    F("IsPartial", "bool"),
+    F("PayType"),
+    F("payType", "text", sql=_def_name("PayType")),
+    F("SecUserNumEntry"),
+    F("SecDateEntry", "date", sql="t.CheckDate"),
+    F("SecDateTEdit", "datetime"),
+    F("PayGroup"),
+    F("payGroup", "text", sql="''"),
+)
+
+COMMLOG_FIELDS = (
+    F("CommlogNum"),
+    F("PatNum"),
+    F("CommDateTime", "datetime"),
+    F("CommType", "int_str"),
+    F("commType", "text", sql=_def_name("CommType")),
+    F("Note", "text"),
+    F("Mode_", "enum", enum=COMMLOG_MODE),
+    F("SentOrReceived", "enum", enum=SENT_OR_RECEIVED),
+    F("UserNum"),
+    F("DateTStamp", "datetime"),
+    F("CommSource", "text", default="User"),
+    F("ProgramNum"),
+    F("DateTEntry", "datetime", sql="t.DateTStamp"),
+    F("ReferralNum"),
+)
+
+TREATPLAN_FIELDS = (
+    F("TreatPlanNum"),
+    F("PatNum"),
+    F("DateTP", "date"),
+    F("Heading", "text"),
+    F("Note", "text"),
+    F("SigIsTopaz", "bool"),
+    F("ResponsParty"),
+    F("DocNum"),
+    F("TPStatus", "enum", enum=TP_STATUS),
+    F("SecUserNumEntry"),
+    F("SecDateEntry", "date", sql="t.SecDateTEdit"),
+    F("SecDateTEdit", "datetime"),
+    F("UserNumPresenter"),
+    F("TPType", "text", default="Insurance"),
+    F("DateTSigned", "datetime"),
+    F("DateTPracticeSigned", "datetime"),
+    F("SignatureText", "text"),
+    F("SignaturePracticeText", "text"),
+    F("isSigned", "bool"),
+    F("isSignedPractice", "bool"),
+)
+
+RECALLTYPE_FIELDS = (
+    F("RecallTypeNum"),
+    F("Description", "text"),
+    F("DefaultInterval", "text"),
+    F("TimePattern", "text"),
+    F("Procedures", "text"),
+    F("AppendToSpecial", "bool"),
+)
+
+
 def _stamp(name: str = "DateTStamp", since: str = "0") -> Filter:
     return Filter(name, "stamp", (f"t.{name}",), since=since)
 
@@ -1068,6 +1146,58 @@ _ROUTE_LIST: tuple[Route, ...] = (
         since="22.4.16",
         single_since="24.4.5",
         not_found="Carrier not found.",
+    ),
+)
+
+# Added for analysts (issue 10): insurance checks, communication, treatment plans, recall types.
+_ROUTE_LIST += (
+    Route(
+        "claimpayments",
+        "claimpayment",
+        "ClaimPaymentNum",
+        CLAIMPAYMENT_FIELDS,
+        filters=(_stamp("SecDateTEdit"),),
+        since="23.2.15",
+        single_since="23.2.15",
+        not_found="ClaimPayment not found.",
+        change_filter="SecDateTEdit",
+        write_permission="Insurance",
+    ),
+    Route(
+        "commlogs",
+        "commlog",
+        "CommlogNum",
+        COMMLOG_FIELDS,
+        filters=(_int("PatNum", exists=_PATIENT_EXISTS), _stamp(since="25.1.13")),
+        since="21.1",
+        single_since="25.1.13",
+        not_found="Commlog not found.",
+        required_before=("25.1.13", ("PatNum",)),
+        change_filter="DateTStamp",
+        write_permission="Comm",
+    ),
+    Route(
+        "treatplans",
+        "treatplan",
+        "TreatPlanNum",
+        TREATPLAN_FIELDS,
+        filters=(
+            _int("PatNum"),
+            _stamp("SecDateTEdit"),
+            Filter("TPStatus", "enum", ("t.TPStatus",), enum=TP_STATUS),  # type: ignore[arg-type]
+        ),
+        since="22.4.16",
+        change_filter="SecDateTEdit",
+    ),
+    Route(
+        "recalltypes",
+        "recalltype",
+        "RecallTypeNum",
+        RECALLTYPE_FIELDS,
+        since="24.1.44",
+        single_since="24.1.44",
+        not_found="RecallType not found.",
+        write_permission="Setup",
     ),
 )
 

@@ -41,6 +41,7 @@ from odnb.demo import (
     DEMO_DEVELOPER_KEY,
     DEMO_READONLY_CUSTOMER_KEY,
     OFFICE_VERSION,
+    aging,
     shortquery,
 )
 from odnb.demo.routes import (
@@ -896,6 +897,10 @@ class DemoServer:
             self._require(key, "Queries")
             self._check_version(SHORT_QUERY_SINCE, "Queries PUT ShortQuery")
             return self._short_query(body, params)
+        if lower == "reports/aging" and method == "GET":
+            self._require(key, "ReadAll")
+            self._check_version(aging.AGING_SINCE, "Reports GET Aging")
+            return self._json(self._aging(params, key))
         compiled, record_id = self._find(lower)
         if compiled is None:
             raise ApiError(404, MESSAGES["unknown"].format(method=method, path=API_PREFIX + path))
@@ -1005,6 +1010,24 @@ class DemoServer:
         rows = self._data().execute(sql, (*args, limit, offset)).fetchall()
         records = [self._row(compiled.names, compiled.formats, row) for row in rows]
         return self._with_server_time(route, records, "" if blank_time else self._server_time())
+
+    def _aging(self, params: dict[str, str], key: ApiKey) -> list[dict]:
+        """reports/Aging?DateAsOf=&ClinicNum= (paged by Offset/Limit like every list)."""
+        as_of = self.config.current_time().date()
+        if params.get("dateasof"):
+            as_of = date.fromisoformat(_parse_date("DateAsOf", params["dateasof"]))
+        clinic = None
+        if params.get("clinicnum"):
+            if not self._too_new(aging.CLINIC_SINCE):
+                clinic = _parse_int("ClinicNum", params["clinicnum"])
+                self._must_exist(("clinic", "ClinicNum", "Clinic not found"), clinic)
+            elif self.config.new_filters == "reject":
+                self._check_version(aging.CLINIC_SINCE, "The ClinicNum parameter of reports/Aging GET")
+        max_limit = page_limit(self.config.mode, key.tier)
+        offset = max(0, _parse_int("Offset", params["offset"])) if params.get("offset") else 0
+        limit = _parse_int("Limit", params["limit"]) if params.get("limit") else max_limit
+        limit = max_limit if limit < 1 else min(limit, max_limit)
+        return aging.aging_rows(self._data(), as_of, clinic)[offset : offset + limit]
 
     def _filter_sql(self, flt: Filter, cols: tuple[str, ...], raw: str) -> tuple[str, list[object]]:
         kind = flt.kind
