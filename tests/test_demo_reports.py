@@ -142,13 +142,51 @@ DOC_KEYS = {  # the key order of each page's example response
     "SecUserNumEntry SecDateEntry SecDateTEdit UserNumPresenter TPType DateTSigned DateTPracticeSigned "
     "SignatureText SignaturePracticeText isSigned isSignedPractice",
     "recalltypes": "RecallTypeNum Description DefaultInterval TimePattern Procedures AppendToSpecial",
+    "proctps": "ProcTPNum TreatPlanNum PatNum ProcNumOrig ItemOrder Priority priority ToothNumTP Surf "
+    "ProcCode "
+    "Descript FeeAmt PriInsAmt SecInsAmt PatAmt Discount Prognosis Dx ProcAbbr SecUserNumEntry SecDateEntry "
+    "SecDateTEdit FeeAllowed TaxAmt ProvNum DateTP ClinicNum CatPercUCR",
+    "payplans": "PayPlanNum PatNum Guarantor PayPlanDate APR Note PlanNum CompletedAmt InsSubNum PaySchedule "
+    "NumberOfPayments PayAmt DownPayment IsClosed PlanCategory planCategory IsDynamic ChargeFrequency "
+    "DatePayPlanStart IsLocked DateInterestStart DynamicPayPlanTPOption principalAmount SheetDefNum",
+    "payplancharges": "PayPlanChargeNum PayPlanNum Guarantor PatNum ChargeDate Principal Interest Note "
+    "ProvNum "
+    "ClinicNum ChargeType ProcNum SecDateTEntry SecDateTEdit StatementNum FKey LinkType IsOffset",
+    "refattaches": "RefAttachNum ReferralNum referralName PatNum ItemOrder RefDate ReferralType RefToStatus "
+    "Note IsTransitionOfCare ProcNum DateProcComplete ProvNum DateTStamp",
+    "referrals": "ReferralNum LName FName MName SSN UsingTIN Specialty specialty ST Telephone Address "
+    "Address2 "
+    "City Zip Note Phone2 IsHidden NotPerson Title EMail PatNum IsDoctor DateTStamp IsPreferred BusinessName "
+    "DisplayNote isPatient",
+    "histappointments": "HistApptNum HistUserNum HistDateTStamp HistApptAction ApptSource AptNum PatNum "
+    "AptStatus Pattern Confirmed confirmed TimeLocked Op Note ProvNum provAbbr ProvHyg AptDateTime "
+    "NextAptNum "
+    "UnschedStatus unschedStatus IsNewPatient ProcDescript ClinicNum IsHygiene DateTStamp DateTimeArrived "
+    "DateTimeSeated DateTimeDismissed InsPlan1 InsPlan2 DateTimeAskedToArrive colorOverride "
+    "AppointmentTypeNum SecUserNumEntry SecDateTEntry Priority PatternSecondary ItemOrderPlanned",
+    "appointmenttypes": "AppointmentTypeNum AppointmentTypeName appointmentTypeColor IsHidden Pattern "
+    "CodeStr "
+    "CodeStrRequired RequiredProcCodesNeeded BlockoutTypes",
+    "preferences": "PrefNum PrefName ValueString",
 }
+REQUIRED = {"commlogs": "PatNum", "proctps": "TreatPlanNum", "payplans": "PatNum",
+            "payplancharges": "PayPlanNum"}  # fmt: skip
+TABLES = {"proctps": "proctp", "payplans": "payplan", "payplancharges": "payplancharge",
+          "commlogs": "commlog"}  # fmt: skip
 
 
 @pytest.mark.parametrize("route", sorted(DOC_KEYS))
 def test_new_resources_have_the_docs_fields(route: str, make_simulator: Callable, demo_db: Path) -> None:
-    rows = get(make_simulator(), route, PatNum=1).json() if route == "commlogs" else None
-    rows = rows or get(make_simulator(), route).json()
+    server = make_simulator()
+    params = {}
+    if route in REQUIRED:
+        if route != "commlogs":  # optional since 25.1.13
+            assert get(server, route).status_code == 400  # the documented required filter
+        con = sqlite3.connect(demo_db)
+        column = REQUIRED[route]
+        params[column] = con.execute(f"SELECT {column} FROM {TABLES[route]} LIMIT 1").fetchone()[0]
+        con.close()
+    rows = get(server, route, **params).json()
     assert rows and list(rows[0]) == DOC_KEYS[route].split()
 
 
@@ -172,3 +210,51 @@ def test_new_resources_filter_as_documented(make_simulator: Callable, demo_db: P
     assert get(server, "claimpayments/999999").status_code == 404
     old = make_simulator(office_version="24.4.1")  # commlogs needed a PatNum before 25.1.13
     assert get(old, "commlogs").status_code == 400 and get(old, "commlogs", PatNum=pat).status_code == 200
+
+
+def test_securitylogs_list_the_developers_audit_entries(make_simulator: Callable) -> None:
+    """The demo office has no entries written through the API (the simulator never writes): []."""
+    server = make_simulator()
+    assert get(server, "securitylogs").json() == []
+    assert get(server, "securitylogs", PermType="PatientEdit").json() == []
+    assert get(server, "securitylogs", PermType="NoSuchPermission").status_code == 400
+    assert get(make_simulator(office_version="23.1.2"), "securitylogs").status_code == 400
+
+
+def test_history_follows_the_appointment_book(make_simulator: Callable, demo_db: Path) -> None:
+    con = sqlite3.connect(demo_db)
+    broken = con.execute("SELECT AptNum, PatNum FROM appointment WHERE AptStatus = 5 LIMIT 1").fetchone()
+    counts = con.execute("SELECT COUNT(*), SUM(AptStatus = 5) FROM appointment WHERE AptStatus NOT IN (7, 8)")
+    total, missed = counts.fetchone()
+    con.close()
+    server = make_simulator()
+    history = get(server, "histappointments", AptNum=broken[0]).json()
+    assert [(h["HistApptAction"], h["AptStatus"]) for h in history] == [("Created", "Scheduled"),
+                                                                        ("Missed", "Broken")]  # fmt: skip
+    assert {h["PatNum"] for h in history} == {broken[1]}
+    created = get(server, "histappointments", HistApptAction="Created", Limit=1000).json()
+    offset = len(created)
+    while len(created) == offset and offset % 1000 == 0 and offset:
+        more = get(server, "histappointments", HistApptAction="Created", Offset=offset).json()
+        created += more
+        offset += len(more) if more else 1
+    assert len(created) == total
+    missed_rows = []
+    while True:
+        page = get(server, "histappointments", HistApptAction="Missed", Offset=len(missed_rows)).json()
+        missed_rows += page
+        if len(page) < 1000:
+            break
+    assert len(missed_rows) == missed > 0
+
+
+def test_preferences_hold_the_recall_window(make_simulator: Callable) -> None:
+    server = make_simulator()
+    got = {p["PrefName"]: p["ValueString"] for p in get(server, "preferences").json()}
+    from odnb.demo.routes import RECALL_DAYS_FUTURE, RECALL_DAYS_PAST
+
+    window = (got["RecallDaysPast"], got["RecallDaysFuture"])
+    assert window == (str(RECALL_DAYS_PAST), str(RECALL_DAYS_FUTURE))
+    assert get(server, "preferences", PrefName="recalldayspast").json() == [
+        {"PrefNum": 2, "PrefName": "RecallDaysPast", "ValueString": "365"}
+    ]

@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from odnb.demo import DEMO_CUSTOMER_KEY, DEMO_DEVELOPER_KEY, DEMO_READONLY_CUSTOMER_KEY
-from odnb.demo.routes import GENDER_API, ROUTES, TP_STATUS
+from odnb.demo.routes import GENDER_API, HIST_APPT_ACTION, ROUTES, TP_STATUS
 from odnb.demo.schema import create_schema
 from odnb.demo.server import ApiKey, DemoServer, Faults, SimulatorConfig, default_keys, is_read_only
 from odnb.enums import APT_STATUS, CLAIMPROC_STATUS, PAT_STATUS, POSITION, PROC_STATUS, SCHED_TYPE
@@ -176,6 +176,15 @@ ROUTE_SQL: dict[str, tuple[str, str, str, str, str]] = {
     "claimpayments": ("claimpayment t", "1", "t.ClaimPaymentNum", "ClaimPaymentNum", "t.ClaimPaymentNum"),
     "commlogs": ("commlog t", "1", "t.CommlogNum", "CommlogNum", "t.CommlogNum"),
     "treatplans": ("treatplan t", "1", "t.TreatPlanNum", "TreatPlanNum", "t.TreatPlanNum"),
+    "proctps": ("proctp t", "1", "t.ProcTPNum", "ProcTPNum", "t.ItemOrder, t.ProcTPNum"),
+    "payplans": ("payplan t", "1", "t.PayPlanNum", "PayPlanNum", "t.PayPlanNum"),
+    "payplancharges": (
+        "payplancharge t", "1", "t.PayPlanChargeNum", "PayPlanChargeNum", "t.PayPlanChargeNum"
+    ),
+    "refattaches": ("refattach t", "1", "t.RefAttachNum", "RefAttachNum", "t.RefAttachNum"),
+    "referrals": ("referral t", "1", "t.ReferralNum", "ReferralNum", "t.ReferralNum"),
+    "histappointments": ("histappointment t", "1", "t.HistApptNum", "HistApptNum", "t.HistApptNum"),
+    "preferences": ("preference t", "1", "t.PrefNum", "PrefNum", "t.PrefNum"),
 }
 
 # Stored enum ints -> the text the API takes, by parameter name.
@@ -188,6 +197,7 @@ ENUM_PARAMS: dict[str, dict[str, int]] = {
     "Status": CLAIMPROC_STATUS,
     "SchedType": SCHED_TYPE,
     "TPStatus": TP_STATUS,
+    "HistApptAction": HIST_APPT_ACTION,
 }
 
 
@@ -349,6 +359,37 @@ FILTER_CASES: list[tuple[str, str, str]] = [
     ("treatplans", "SELECT SecDateTEdit FROM treatplan ORDER BY SecDateTEdit " + mid("treatplan"),
      "t.SecDateTEdit >= :SecDateTEdit"),
     ("treatplans", "SELECT TPStatus FROM treatplan " + mid("treatplan"), "t.TPStatus = :TPStatus"),
+    ("proctps", "SELECT TreatPlanNum FROM proctp " + mid("proctp"), "t.TreatPlanNum = :TreatPlanNum"),
+    ("payplans", "SELECT PatNum FROM payplan " + mid("payplan"), "t.PatNum = :PatNum"),
+    ("payplans", "SELECT Guarantor FROM payplan " + mid("payplan"), "t.Guarantor = :Guarantor"),
+    ("payplancharges", "SELECT PayPlanNum FROM payplancharge " + mid("payplancharge"),
+     "t.PayPlanNum = :PayPlanNum"),
+    ("refattaches", "SELECT ReferralNum FROM refattach " + mid("refattach"), "t.ReferralNum = :ReferralNum"),
+    ("refattaches", "SELECT PatNum FROM refattach " + mid("refattach"), "t.PatNum = :PatNum"),
+    ("refattaches", "SELECT DateTStamp FROM refattach ORDER BY DateTStamp " + mid("refattach"),
+     "t.DateTStamp >= :DateTStamp"),
+    ("referrals", "SELECT 'false' AS IsHidden", "t.IsHidden = 0"),
+    ("referrals", "SELECT 'true' AS NotPerson", "t.NotPerson = 1"),
+    ("referrals", "SELECT 'true' AS IsDoctor", "t.IsDoctor = 1"),
+    ("referrals", "SELECT 'true' AS IsPreferred", "t.IsPreferred = 1"),
+    ("referrals", "SELECT 'false' AS isPatient", "t.PatNum = 0"),
+    ("referrals", "SELECT 'oogle' AS BusinessName", "t.BusinessName LIKE '%oogle%'"),
+    ("histappointments", "SELECT HistApptAction FROM histappointment ORDER BY HistApptNum DESC LIMIT 1",
+     "t.HistApptAction = :HistApptAction"),
+    ("histappointments", "SELECT AptNum FROM histappointment WHERE HistApptAction = 1 LIMIT 1",
+     "t.AptNum = :AptNum"),
+    ("histappointments", "SELECT PatNum FROM histappointment " + mid("appointment"), "t.PatNum = :PatNum"),
+    ("histappointments", "SELECT HistAptStatus AS AptStatus FROM histappointment WHERE HistAptStatus = 5 "
+     "LIMIT 1", "t.HistAptStatus = :AptStatus"),
+    ("histappointments", "SELECT MAX(ClinicNum) AS ClinicNum FROM appointment", "t.ClinicNum = :ClinicNum"),
+    ("histappointments", "SELECT substr(HistDateTStamp, 1, 10) AS date FROM histappointment "
+     + mid("appointment"), "substr(t.HistDateTStamp, 1, 10) = :date"),
+    ("histappointments", "SELECT substr(HistDateTStamp, 1, 10) AS dateStart FROM histappointment ORDER BY "
+     "HistDateTStamp " + mid("appointment"), "substr(t.HistDateTStamp, 1, 10) >= :dateStart"),
+    ("histappointments", "SELECT substr(HistDateTStamp, 1, 10) AS dateEnd FROM histappointment ORDER BY "
+     "HistDateTStamp " + mid("appointment"), "substr(t.HistDateTStamp, 1, 10) <= :dateEnd"),
+    ("preferences", "SELECT lower(PrefName) AS PrefName FROM preference " + mid("preference"),
+     "lower(t.PrefName) = :PrefName"),
 ]  # fmt: skip
 
 
@@ -404,6 +445,7 @@ def test_every_documented_filter_has_a_case() -> None:
         ("appointments", "AppointmentTypeNum"),
         ("patients/Simple", "SuperFamily"),
         ("patients/Simple", "EmployerNum"),
+        ("securitylogs", "PermType"),  # the demo office has no API audit entries (test_demo_reports.py)
     }
     assert documented - covered == special
 
@@ -411,12 +453,15 @@ def test_every_documented_filter_has_a_case() -> None:
 def test_recall_list_defaults_to_the_recall_window_and_unreminded(
     make_simulator: Callable, demo_db: Path
 ) -> None:
-    """No dates: due RecallDaysPast (500) days back to RecallDaysFuture (45) ahead; reminded ones left out."""
+    """No dates: due RecallDaysPast days back to RecallDaysFuture ahead (the office's preferences, 365 and
+    7 as in the docs' example); reminded ones left out."""
     con = sqlite3.connect(demo_db)
     expected = [r[0] for r in con.execute(
         "SELECT t.RecallNum FROM recall t JOIN patient p ON p.PatNum = t.PatNum WHERE t.IsDisabled = 0 "
         "AND t.DateDue <> '0001-01-01' AND t.DateScheduled = '0001-01-01' AND t.RecallStatus = 0 "
-        "AND t.DateDue BETWEEN date(?, '-500 days') AND date(?, '+45 days') ORDER BY t.DateDue, t.RecallNum",
+        "AND t.DateDue BETWEEN date(?, '-' || (SELECT ValueString FROM preference WHERE PrefName = "
+        "'RecallDaysPast') || ' days') AND date(?, '+' || (SELECT ValueString FROM preference WHERE "
+        "PrefName = 'RecallDaysFuture') || ' days') ORDER BY t.DateDue, t.RecallNum",
         (FIXED_NOW.date().isoformat(), FIXED_NOW.date().isoformat()))]  # fmt: skip
     everything = con.execute("SELECT COUNT(*) FROM recall WHERE IsDisabled = 0 AND DateDue <> '0001-01-01' "
                              "AND DateScheduled = '0001-01-01'").fetchone()[0]  # fmt: skip
@@ -476,7 +521,7 @@ def test_schedules_default_to_today(make_simulator: Callable, demo_db: Path) -> 
 def test_filters_are_case_insensitive_and_unknown_parameters_ignored(
     make_simulator: Callable, tiny_dbs: dict[str, Path]
 ) -> None:
-    server = make_simulator(tiny_dbs["p250"])
+    server = make_simulator(tiny_dbs["p250"], now=lambda: FIXED_NOW)  # serverDateTime may not tick over
     by_name = get(server, "procedurelogs", PatNum=2).json()
     assert get(server, "procedurelogs", patnum=2).json() == by_name
     assert get(server, "procedurelogs", PatNum=2, Bogus="x").json() == by_name

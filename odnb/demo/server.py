@@ -713,7 +713,8 @@ class DemoServer:
     def _table_names(self) -> set[str]:
         con = self._connect()
         try:
-            return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            sql = "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
+            return {r[0] for r in con.execute(sql)}
         finally:
             con.close()
 
@@ -970,6 +971,8 @@ class DemoServer:
         for name in route.required:
             if not params.get(name.lower()):
                 raise ApiError(400, f"{name} is required.")
+        if route.required_any and not any(params.get(n.lower()) for n in route.required_any):
+            raise ApiError(400, f"{' or '.join(route.required_any)} is required.")
         if route.required_before:
             optional_since, names = route.required_before
             office = version_tuple(self.config.office_version)
@@ -1038,6 +1041,8 @@ class DemoServer:
             return " OR ".join(f"{c} = ?" for c in cols), [value] * len(cols)
         if kind == "enum":
             return f"{cols[0]} = ?", [_parse_enum(flt, raw)]
+        if kind == "text":
+            return f"{cols[0]} = ? COLLATE NOCASE", [raw]
         if kind == "like":
             pattern = "%" + raw.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             return " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in cols), [pattern] * len(cols)
