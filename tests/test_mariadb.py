@@ -189,3 +189,90 @@ def test_trend_provider_and_aging_sql_on_mariadb(office: Any, make_simulator: An
     lite.close()
     assert round(float(aging["amount"].sum()), 2) == total != 0
     assert len(data.sent) == 3
+
+
+# The ShortQuery probes that once answered SQLite's way: the simulator must answer each as MariaDB does.
+PROBES = [
+    "SELECT 5/2 AS x, 7 DIV 2 AS d, 1/0 AS z",
+    "SELECT SUM(AptStatus=5)/COUNT(*) AS r FROM appointment",
+    "SELECT COUNT(*) AS n FROM patient WHERE LName = 'moore' OR LName = 'SMITH'",
+    "SELECT 'abc' = 'ABC' AS same, 'a' < 'B' AS less",
+    "SELECT LName || ', ' || FName AS x FROM patient ORDER BY PatNum LIMIT 3",
+    "SELECT CAST(ProcDate AS DATE) AS d FROM procedurelog ORDER BY ProcNum LIMIT 3",
+    "SELECT DATE_SUB('2024-02-29', INTERVAL 1 YEAR) AS a, DATE_ADD('2026-01-31', INTERVAL 1 MONTH) AS b, "
+    "LEFT('Moore', 3) AS c, LAST_DAY('2024-02-10') AS d, STR_TO_DATE('03/15/2026', '%m/%d/%Y') AS e, "
+    "TIMESTAMPDIFF(MONTH, '2025-01-15', '2026-03-01') AS f",
+    "SELECT GROUP_CONCAT(ProcCode ORDER BY ProcCode DESC SEPARATOR '; ') AS g FROM procedurecode "
+    "WHERE ProcCode LIKE 'D01%'",
+    "SELECT patnum, lname AS Last, count(*), t.FNAME FROM patient t GROUP BY PatNum ORDER BY PatNum LIMIT 2",
+    "SELECT YEAR(ProcDate) AS y, DATE_FORMAT(ProcDate, '%Y-%m') AS ym, IF(ProcStatus = 2, 'C', 'X') AS s, "
+    "IFNULL(NULL, 5) AS five, CONCAT('D', CodeNum) AS c FROM procedurelog ORDER BY ProcNum LIMIT 2",
+    "SELECT clinic.Description, COUNT(*) AS NumberOfPatients FROM patient,clinic "
+    "WHERE patient.ClinicNum=clinic.ClinicNum GROUP BY clinic.ClinicNum",
+    "SELECT ProvNum, ROUND(SUM(ProcFee * (UnitQty + BaseUnits)), 2) AS fees FROM procedurelog "
+    "WHERE ProcStatus = 2 AND ProcDate BETWEEN '2026-01-01' AND '2026-03-31' "
+    "GROUP BY ProvNum ORDER BY ProvNum",
+]
+REFUSED = [
+    "SELECT strftime('%Y', ProcDate) FROM procedurelog",
+    "SELECT julianday('2026-01-01')",
+    "SELECT IIF(1, 2, 3)",
+    "SELECT name FROM sqlite_master",
+    "SELEC * FROM patient",
+    "SELECT NoSuchColumn FROM procedurelog",
+]
+
+
+def _wire(value: object) -> object:
+    """A MariaDB value as the ShortQuery JSON carries it."""
+    import datetime as dt
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and "." not in str(value) else float(value)
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat() + "T00:00:00"
+    return value
+
+
+def _rounded(rows: list[dict]) -> list[dict]:
+    """Floats to 9 places: a double's last bits may differ between engines."""
+    return [{k: round(v, 9) if isinstance(v, float) else v for k, v in r.items()} for r in rows]
+
+
+@pytest.mark.parametrize("sql", PROBES)
+def test_simulator_short_query_answers_as_mariadb(sql: str, office: Any, make_simulator: Any) -> None:
+    import json
+
+    import requests
+
+    from odnb.testing import auth_headers
+
+    cur = office.cursor()
+    cur.execute(sql)
+    names = [d[0] for d in cur.description]
+    expected = [{n: _wire(v) for n, v in zip(names, row, strict=True)} for row in cur.fetchall()]
+    server = make_simulator()
+    got = requests.put(f"{server.base_url}/queries/ShortQuery", headers=auth_headers(),
+                       data=json.dumps({"SqlCommand": sql}))  # fmt: skip
+    assert got.status_code == 200, got.text
+    assert _rounded(got.json()) == _rounded(expected)
+
+
+@pytest.mark.parametrize("sql", REFUSED)
+def test_what_mariadb_refuses_the_simulator_refuses(sql: str, office: Any, make_simulator: Any) -> None:
+    import json
+
+    import pymysql
+    import requests
+
+    from odnb.testing import auth_headers
+
+    with pytest.raises(pymysql.err.MySQLError):
+        office.cursor().execute(sql)
+    server = make_simulator()
+    got = requests.put(f"{server.base_url}/queries/ShortQuery", headers=auth_headers(),
+                       data=json.dumps({"SqlCommand": sql}))  # fmt: skip
+    assert got.status_code == 400, got.text

@@ -489,9 +489,6 @@ def _parse_enum(flt: Filter, value: str) -> object:
 
 # --- ShortQuery ------------------------------------------------------------------------------------------
 
-_ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}:\d{2}))?$")
-
-
 def is_read_only(sql: str) -> bool:
     """True unless the SQL writes: SELECTs (and temporary tables) only, as Open Dental screens ShortQuery.
 
@@ -531,16 +528,6 @@ def _authorizer(action: int, _arg1: object, _arg2: object, database: object, *_:
     if action in _READ_ACTIONS or (action in _TEMP_ACTIONS and database == "temp"):
         return sqlite3.SQLITE_OK
     return sqlite3.SQLITE_DENY
-
-
-def _query_value(value: object) -> object:
-    if isinstance(value, str):
-        match = _ISO_DATE.match(value)
-        if match:
-            return f"{match.group(1)}T{match.group(2) or '00:00:00'}"
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return value
 
 
 # --- the HTTP server -----------------------------------------------------------------------------------
@@ -1100,7 +1087,7 @@ class DemoServer:
             raise ApiError(400, shortquery.mysql_message(exc)) from None
         finally:
             con.set_progress_handler(None, 0)
-        records = [{c: _query_value(v) for c, v in zip(columns, row, strict=True)} for row in rows]
+        records = [dict(zip(columns, row, strict=True)) for row in rows]
         return self._json(records)
 
 

@@ -26,6 +26,7 @@ import re
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import ClassVar
 
 import sqlglot
@@ -345,6 +346,17 @@ def register(con: sqlite3.Connection, now: Callable[[], datetime]) -> None:
     for name, (_, _, fn) in functions(now).items():
         con.create_function(f"my_{name.lower()}", -1, fn, deterministic=name not in _VOLATILE)
     con.create_aggregate("my_group_concat", -1, _GroupConcat)  # type: ignore[arg-type]
+    con.create_function("my_divide", 2, divide, deterministic=True)
+
+
+def divide(a: object, b: object) -> float | None:
+    """MySQL's ``/``: NULL for division by zero; exact numbers get 4 more decimals (div_precision_increment),
+    rounded half up, so ``5/2`` is 2.5000 and ``SUM(x = 5)/COUNT(*)`` is 0.0559; doubles divide as doubles."""
+    if a is None or b is None or b == 0:
+        return None
+    if isinstance(a, int) and isinstance(b, int):
+        return float((Decimal(a) / Decimal(b)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
+    return float(a) / float(b)  # type: ignore[arg-type]
 
 
 _VOLATILE = {"CURDATE", "CURRENT_DATE", "NOW", "SYSDATE", "CURRENT_TIMESTAMP"}
@@ -416,6 +428,8 @@ def _rewrite(tree: exp.Expression, tables: set[str]) -> exp.Expression:
             name = "my_date_add" if isinstance(node, exp.Add) else "my_date_sub"
             unit = exp.Literal.string(_unit(interval.args["unit"]))
             return exp.Anonymous(this=name, expressions=[node.this, interval.this, unit])
+        if isinstance(node, exp.Div):
+            return exp.Anonymous(this="my_divide", expressions=[node.this, node.expression])
         if isinstance(node, exp.GroupConcat):
             return _group_concat(node)
         if isinstance(node, exp.Substring):
@@ -511,21 +525,54 @@ def _source_name(sql: str, node: exp.Expression) -> str:
     return sql[start:i].strip() or node.sql(dialect=_OfficeMySQL)
 
 
-def _name_columns(sql: str, tree: exp.Expression) -> None:
+# Calls whose result MySQL types as a string (so "2024-02-01" stays a string, not a DATE).
+_STRING_CALLS = {
+    "CONCAT", "CONCAT_WS", "LEFT", "RIGHT", "SUBSTRING", "SUBSTR", "MID", "DATE_FORMAT", "REPLACE", "LPAD",
+    "RPAD", "UPPER", "UCASE", "LOWER", "LCASE", "LTRIM", "RTRIM", "REVERSE", "REPEAT", "FORMAT",
+}  # fmt: skip
+_DATE_SHIFTS = {"DATE_ADD", "ADDDATE", "DATE_SUB", "SUBDATE"}
+
+
+def _is_text(node: exp.Expression) -> bool:
+    """Whether MySQL answers this SELECT expression as a string rather than a DATE/DATETIME."""
+    node = node.this if isinstance(node, exp.Alias) else node
+    if isinstance(node, exp.Literal):
+        return node.is_string
+    if isinstance(node, exp.GroupConcat | exp.Substring | exp.Trim | exp.Lower | exp.Upper):
+        return True
+    if isinstance(node, exp.Cast):
+        return node.to.this in (exp.DataType.Type.CHAR, exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT)
+    if isinstance(node, exp.Anonymous):
+        name = str(node.this).upper()
+        first = node.expressions[0] if node.expressions else None
+        return name in _STRING_CALLS or (
+            name in _DATE_SHIFTS and isinstance(first, exp.Literal) and first.is_string
+        )
+    if isinstance(node, exp.Add | exp.Sub) and isinstance(node.expression, exp.Interval):
+        return isinstance(node.this, exp.Literal) and node.this.is_string
+    return False
+
+
+def _name_columns(sql: str, tree: exp.Expression) -> frozenset[int]:
+    """Alias each unaliased SELECT expression with its text as written; the indexes of string columns."""
     select = tree
     while isinstance(select, exp.SetOperation):
         select = select.this
     if isinstance(select, exp.Subquery):
         select = select.unnest()
     if not isinstance(select, exp.Select):
-        return
+        return frozenset()
     named = []
+    starred = any(isinstance(n, exp.Star) or (isinstance(n, exp.Column) and n.is_star)
+                  for n in select.expressions)  # fmt: skip
+    text = frozenset() if starred else frozenset(i for i, n in enumerate(select.expressions) if _is_text(n))
     for node in select.expressions:
         if isinstance(node, exp.Alias | exp.Star) or (isinstance(node, exp.Column) and node.is_star):
             named.append(node)
         else:
             named.append(exp.alias_(node, exp.to_identifier(_source_name(sql, node), quoted=True)))
     select.set("expressions", named)
+    return text
 
 
 def _is_temporary(node: exp.Create) -> bool:
@@ -535,8 +582,8 @@ def _is_temporary(node: exp.Create) -> bool:
     )
 
 
-def plan(sql: str, tables: set[str]) -> list[tuple[str, str]]:
-    """The statements to run on SQLite, each as (kind, sql): kind "query", "temp" or "drop".
+def plan(sql: str, tables: set[str]) -> list[tuple[str, str, frozenset[int]]]:
+    """The statements to run on SQLite, each as (kind, sql, string columns): kind "query", "temp", "drop".
 
     Raises :class:`QueryError` (400 for what MySQL would reject, 401 for anything that writes)."""
     text = _EXECUTABLE_COMMENT.sub(lambda m: " " + m.group(1) + " ", sql).strip()
@@ -556,15 +603,15 @@ def plan(sql: str, tables: set[str]) -> list[tuple[str, str]]:
     if not trees:
         raise QueryError(400, "SqlCommand is required.")
     temps: set[str] = set()
-    steps: list[tuple[str, str]] = []
+    steps: list[tuple[str, str, frozenset[int]]] = []
     for tree in trees:
         if isinstance(tree, exp.Pragma) or (isinstance(tree, exp.Command) and tree.name.upper() == "PRAGMA"):
             raise syntax_error(text, 0, 1)
         if isinstance(tree, exp.Query):
             if tree.find(exp.Into) is not None:
                 raise QueryError(401, NOT_READ_ONLY)
-            _name_columns(text, tree)
-            steps.append(("query", _rewrite(tree, tables | temps).sql(dialect="sqlite")))
+            strings = _name_columns(text, tree)
+            steps.append(("query", _rewrite(tree, tables | temps).sql(dialect="sqlite"), strings))
         elif isinstance(tree, exp.Create) and _is_temporary(tree):
             if not re.search(r"\bTEMPORARY\b", text, re.IGNORECASE):  # MySQL has no TEMP shorthand
                 raise syntax_error(text, 0, 1)
@@ -573,22 +620,22 @@ def plan(sql: str, tables: set[str]) -> list[tuple[str, str]]:
             if source is not None:
                 tree.set("expression", _rewrite(source, tables | temps))
             temps.add(name.lower())
-            steps.append(("temp", tree.sql(dialect="sqlite")))
+            steps.append(("temp", tree.sql(dialect="sqlite"), frozenset()))
         elif isinstance(tree, exp.Drop) and tree.args.get("temporary") and tree.kind == "TABLE":
             for table in tree.args.get("tables") or []:
                 if table.name.lower() not in temps:
                     raise QueryError(400, f"Error executing query: Unknown table 'opendental.{table.name}'")
                 temps.discard(table.name.lower())
-                steps.append(("drop", f'DROP TABLE temp."{table.name}"'))
+                steps.append(("drop", f'DROP TABLE temp."{table.name}"', frozenset()))
         elif isinstance(tree, exp.Insert) and tree.this.find(exp.Table) is not None and (
             tree.this.find(exp.Table).name.lower() in temps  # type: ignore[union-attr]
         ):
             if tree.expression is not None:
                 tree.set("expression", _rewrite(tree.expression, tables | temps))
-            steps.append(("temp", tree.sql(dialect="sqlite")))
+            steps.append(("temp", tree.sql(dialect="sqlite"), frozenset()))
         else:
             raise QueryError(401, NOT_READ_ONLY)
-    if not any(kind == "query" for kind, _ in steps):
+    if not any(kind == "query" for kind, _, _ in steps):
         raise QueryError(400, "Error executing query: the command returned no result set.")
     return steps
 
@@ -634,15 +681,18 @@ def run(
     con: sqlite3.Connection, sql: str, tables: set[str], *, offset: int = 0, limit: int = 100
 ) -> tuple[list[str], list[tuple]]:
     """Run ``sql`` as MySQL would on ``con`` (set up with :func:`register`; its tables: ``tables``): the
-    last SELECT's columns and rows ``offset`` .. ``offset + limit``. Temporary tables live for this call."""
+    last SELECT's columns and rows ``offset`` .. ``offset + limit``, values as the API sends them.
+    Temporary tables live for this call."""
     steps = plan(sql, {t.lower() for t in tables})
     columns: list[str] = []
     rows: list[tuple] = []
+    strings: frozenset[int] = frozenset()
     try:
-        for kind, statement in steps:
+        for kind, statement, text_columns in steps:
             cursor = con.execute(statement)
             if kind == "query":
                 columns = [d[0] for d in cursor.description or ()]
+                strings = text_columns
                 skipped = 0
                 while skipped < offset:
                     chunk = cursor.fetchmany(min(1000, offset - skipped))
@@ -654,7 +704,21 @@ def run(
     finally:
         for (name,) in con.execute("SELECT name FROM temp.sqlite_master WHERE type = 'table'").fetchall():
             con.execute(f'DROP TABLE temp."{name}"')
-    return columns, rows
+    return columns, [tuple(_wire(v, i in strings) for i, v in enumerate(row)) for row in rows]
+
+
+_ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}:\d{2}))?$")
+
+
+def _wire(value: object, text: bool) -> object:
+    """How the API writes a value: DATE and DATETIME values as "yyyy-MM-ddTHH:mm:ss"."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, str) and not text:
+        match = _ISO_DATE.match(value)
+        if match:
+            return f"{match.group(1)}T{match.group(2) or '00:00:00'}"
+    return value
 
 
 __all__ = ["NOT_READ_ONLY", "QueryError", "functions", "mysql_message", "plan", "register", "run"]
