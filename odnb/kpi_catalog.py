@@ -1,4 +1,4 @@
-"""The KPI catalogue of /work/shared/kpi-definitions.md: keys in contract order, display labels and kinds.
+"""The KPI catalogue of the contract (kpi-definitions.md): keys in contract order, display labels and kinds.
 
 Plain data, no pandas: :mod:`odnb.kpis` computes the KPIs, :mod:`odnb.report` and the mail/roll-up text
 format them, both from these tables.

@@ -1,4 +1,4 @@
-"""Practice KPIs, exactly as /work/shared/kpi-definitions.md (v1) defines them.
+"""Practice KPIs, exactly as the KPI contract (kpi-definitions.md) (v1) defines them.
 
 Two layers:
 

@@ -1,7 +1,7 @@
 """The synthetic practice: deterministic, plausible books and schedules, Open Dental's conventions, and a
 demo cache that builds once and is written atomically with private permissions.
 
-Figures are computed with SQL over the built file, following /work/shared/kpi-definitions.md."""
+Figures are computed with SQL over the built file, following the KPI contract (kpi-definitions.md)."""
 
 from __future__ import annotations
 

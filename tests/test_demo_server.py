@@ -1168,7 +1168,8 @@ def test_server_refuses_bad_setup(tmp_path: Path) -> None:
 def test_odnb_demo_serve_subprocess(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "odnb", "demo", "serve", "--port", "0", "--patients", "40", "--years", "1"],
+        [sys.executable, "-m", "odnb", "demo", "serve", "--port", "0", "--patients", "40", "--years", "1",
+         "--office-version", "25.1.4", "--new-filters", "reject"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -1190,6 +1191,8 @@ def test_odnb_demo_serve_subprocess(tmp_path: Path) -> None:
         ok = requests.get(f"{base_url}/procedurelogs", headers=ALL, params={"Limit": 2}, timeout=10)
         assert ok.status_code == 200 and len(ok.json()) == 2
         assert requests.get(f"{base_url}/procedurelogs", timeout=10).status_code == 401
+        newer = requests.get(f"{base_url}/procedurelogs", headers=ALL, params={"ProcStatus": "C"}, timeout=10)
+        assert newer.status_code == 400 and "25.2.21" in newer.json()  # ProcStatus is newer than 25.1.4
     finally:
         proc.send_signal(signal.SIGINT)
         try:
