@@ -3,6 +3,7 @@ over loopback, against an independent computation from the practice's ledger in 
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable
@@ -212,10 +213,21 @@ def test_new_resources_filter_as_documented(make_simulator: Callable, demo_db: P
     assert get(old, "commlogs").status_code == 400 and get(old, "commlogs", PatNum=pat).status_code == 200
 
 
-def test_securitylogs_list_the_developers_audit_entries(make_simulator: Callable) -> None:
-    """The demo office has no entries written through the API (the simulator never writes): []."""
+def test_securitylogs_list_the_developers_audit_entries(make_simulator: Callable, demo_db: Path) -> None:
+    """Only entries written through the API, newest first, LogDateTime as the docs show it."""
+    con = sqlite3.connect(demo_db)
+    api = [r[0] for r in con.execute("SELECT SecurityLogNum FROM securitylog WHERE LogSource = 23 "
+                                     "ORDER BY SecurityLogNum DESC")]  # fmt: skip
+    office = con.execute("SELECT COUNT(*) FROM securitylog WHERE LogSource <> 23").fetchone()[0]
+    con.close()
     server = make_simulator()
-    assert get(server, "securitylogs").json() == []
+    rows = get(server, "securitylogs").json()
+    assert [r["SecurityLogNum"] for r in rows] == api and api and office
+    assert list(rows[0]) == ["SecurityLogNum", "PermType", "UserNum", "LogDateTime", "LogText", "PatNum",
+                             "CompName", "LogSource"]  # fmt: skip
+    assert rows[0]["PermType"] == "PatientCreate" and rows[0]["LogSource"] == "API"
+    assert re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}:\d{2} [AP]M", rows[0]["LogDateTime"])
+    assert len(get(server, "securitylogs", PermType="PatientCreate").json()) == len(api)
     assert get(server, "securitylogs", PermType="PatientEdit").json() == []
     assert get(server, "securitylogs", PermType="NoSuchPermission").status_code == 400
     assert get(make_simulator(office_version="23.1.2"), "securitylogs").status_code == 400

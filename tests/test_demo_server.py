@@ -445,7 +445,7 @@ def test_every_documented_filter_has_a_case() -> None:
         ("appointments", "AppointmentTypeNum"),
         ("patients/Simple", "SuperFamily"),
         ("patients/Simple", "EmployerNum"),
-        ("securitylogs", "PermType"),  # the demo office has no API audit entries (test_demo_reports.py)
+        ("securitylogs", "PermType"),  # one permission type in the API's entries (test_demo_reports.py)
     }
     assert documented - covered == special
 

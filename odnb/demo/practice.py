@@ -451,6 +451,21 @@ class _Practice:
                 "ReferralNum": rng.choice(sources), "PatNum": row["PatNum"], "ItemOrder": 0, "RefDate": first,
                 "RefType": 1, "DateTStamp": self.stamp(date.fromisoformat(first)),
             })  # fmt: skip
+        # The audit trail: prospects entered by an earlier integration through the API (the entries
+        # securitylogs returns to that developer), and the office's own appointment entries.
+        for row in self.rows["patient"]:
+            if row["PatStatus"] == PAT_STATUS["Prospective"]:
+                self.add("securitylog", {
+                    "PermType": 129, "UserNum": 0, "LogDateTime": self.stamp(date.fromisoformat(
+                        row["SecDateEntry"])), "LogText": "Created by odnb Demo Developer through API. ",
+                    "PatNum": row["PatNum"], "CompName": "FRONTDESK", "FKey": 0, "LogSource": 23,
+                })  # fmt: skip
+        for apt in self.rows["appointment"][:: max(1, len(self.rows["appointment"]) // 50)]:
+            self.add("securitylog", {
+                "PermType": 24, "UserNum": 1, "LogDateTime": apt["SecDateTEntry"],
+                "LogText": f"New appointment for {apt['AptDateTime']}", "PatNum": apt["PatNum"],
+                "CompName": "FRONTDESK", "FKey": apt["AptNum"], "LogSource": 0,
+            })  # fmt: skip
         rows = self.rows["patient"]
         guarantors = [r for r in rows if r["PatNum"] == r["Guarantor"] and r["BalTotal"] > 400]
         for row in guarantors:

@@ -835,7 +835,7 @@ DYNAMIC_TP_OPTION: dict[str, int] = {"None": 0, "AwaitComplete": 1, "TreatAsComp
 CHARGE_TYPE: dict[str, int] = {"Debit": 0, "Credit": 1}
 LINK_TYPE: dict[str, int] = {"None": 0, "Procedure": 1, "Adjustment": 2}
 LOG_SOURCE: dict[str, int] = {"None": 0, "API": 23}
-# UNSURE: Open Dental's Permissions enum numbers; the demo office has no API audit entries to filter.
+# UNSURE: Open Dental's Permissions enum numbers (only these names are used by the demo office).
 PERM_TYPE: dict[str, int] = {"PatientEdit": 11, "PatientCreate": 129, "AppointmentCreate": 24,
                              "AppointmentEdit": 26, "ProcComplCreate": 111}  # fmt: skip
 
@@ -982,7 +982,7 @@ SECURITYLOG_FIELDS = (
     F("SecurityLogNum"),
     F("PermType", "enum", enum=PERM_TYPE),
     F("UserNum"),
-    F("LogDateTime", "text", sql="t.LogDateTime"),
+    F("LogDateTime", "us_datetime"),
     F("LogText", "text"),
     F("PatNum"),
     F("CompName", "text"),
@@ -1437,7 +1437,7 @@ _ROUTE_LIST += (
     Route(
         "securitylogs", "securitylog", "SecurityLogNum", SECURITYLOG_FIELDS,
         filters=(Filter("PermType", "enum", ("t.PermType",), enum=PERM_TYPE),),  # type: ignore[arg-type]
-        since="23.1.33", order_by="t.SecurityLogNum DESC",
+        since="23.1.33", order_by="t.SecurityLogNum DESC", base_where="t.LogSource = 23",  # API entries
     ),
     Route(
         "appointmenttypes", "appointmenttype", "AppointmentTypeNum", APPOINTMENTTYPE_FIELDS, since="22.4.10"

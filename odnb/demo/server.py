@@ -307,6 +307,7 @@ _KIND_DEFAULTS: dict[str, object] = {
     "enum": 0,
     "zip_num": "",
     "us_date": NO_DATE,
+    "us_datetime": NO_DATETIME,
     "age": NO_DATE,
 }
 
@@ -385,6 +386,11 @@ def _formatter(fld: Field, today: Callable[[], date]) -> Callable[[object], obje
                 return ""
             d = date.fromisoformat(text)
             return f"{d.month}/{d.day}/{d.year}"
+        if kind == "us_datetime":  # securitylogs: "7/6/2023 11:48:55 AM"
+            moment = datetime.fromisoformat(str(value))
+            hour = moment.hour % 12 or 12
+            return (f"{moment.month}/{moment.day}/{moment.year} {hour}:{moment:%M:%S} "
+                    f"{'AM' if moment.hour < 12 else 'PM'}")  # fmt: skip
         if kind == "age":
             return _age(value, today())
         raise ValueError(f"unknown field kind {kind!r}")
