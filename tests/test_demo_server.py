@@ -21,9 +21,9 @@ import requests
 
 from odnb.api.enums import APT_STATUS, CLAIMPROC_STATUS, PAT_STATUS, POSITION, PROC_STATUS, SCHED_TYPE
 from odnb.demo import DEMO_CUSTOMER_KEY, DEMO_DEVELOPER_KEY, DEMO_READONLY_CUSTOMER_KEY
-from odnb.demo.routes import GENDER_API, ROUTES
+from odnb.demo.routes import GENDER_API, HIST_APPT_ACTION, ROUTES, TP_STATUS
 from odnb.demo.schema import create_schema
-from odnb.demo.server import ApiKey, DemoServer, Faults, SimulatorConfig, is_read_only
+from odnb.demo.server import ApiKey, DemoServer, Faults, SimulatorConfig, default_keys, is_read_only
 from odnb.testing import STAMP_ORIGIN, auth_headers, simulator, tiny_practice
 
 ALL = auth_headers()
@@ -173,6 +173,18 @@ ROUTE_SQL: dict[str, tuple[str, str, str, str, str]] = {
     "insplans": ("insplan t", "1", "t.PlanNum", "PlanNum", "t.PlanNum"),
     "patplans": ("patplan t", "1", "t.PatPlanNum", "PatPlanNum", "t.PatPlanNum"),
     "inssubs": ("inssub t", "1", "t.InsSubNum", "InsSubNum", "t.InsSubNum"),
+    "claimpayments": ("claimpayment t", "1", "t.ClaimPaymentNum", "ClaimPaymentNum", "t.ClaimPaymentNum"),
+    "commlogs": ("commlog t", "1", "t.CommlogNum", "CommlogNum", "t.CommlogNum"),
+    "treatplans": ("treatplan t", "1", "t.TreatPlanNum", "TreatPlanNum", "t.TreatPlanNum"),
+    "proctps": ("proctp t", "1", "t.ProcTPNum", "ProcTPNum", "t.ItemOrder, t.ProcTPNum"),
+    "payplans": ("payplan t", "1", "t.PayPlanNum", "PayPlanNum", "t.PayPlanNum"),
+    "payplancharges": (
+        "payplancharge t", "1", "t.PayPlanChargeNum", "PayPlanChargeNum", "t.PayPlanChargeNum"
+    ),
+    "refattaches": ("refattach t", "1", "t.RefAttachNum", "RefAttachNum", "t.RefAttachNum"),
+    "referrals": ("referral t", "1", "t.ReferralNum", "ReferralNum", "t.ReferralNum"),
+    "histappointments": ("histappointment t", "1", "t.HistApptNum", "HistApptNum", "t.HistApptNum"),
+    "preferences": ("preference t", "1", "t.PrefNum", "PrefNum", "t.PrefNum"),
 }
 
 # Stored enum ints -> the text the API takes, by parameter name.
@@ -184,6 +196,8 @@ ENUM_PARAMS: dict[str, dict[str, int]] = {
     "ProcStatus": PROC_STATUS,
     "Status": CLAIMPROC_STATUS,
     "SchedType": SCHED_TYPE,
+    "TPStatus": TP_STATUS,
+    "HistApptAction": HIST_APPT_ACTION,
 }
 
 
@@ -294,16 +308,21 @@ FILTER_CASES: list[tuple[str, str, str]] = [
     ("procedurecodes", "SELECT DateTStamp FROM procedurecode ORDER BY DateTStamp " + mid("procedurecode"),
      "t.DateTStamp >= :DateTStamp"),
     ("recalls", "SELECT PatNum FROM recall " + mid("recall"), "t.PatNum = :PatNum"),
-    ("recalls/List", "SELECT DateDue AS DateStart FROM recall WHERE DateDue > '1900' ORDER BY DateDue "
-     + mid("recall"), "t.DateDue >= :DateStart"),
-    ("recalls/List", "SELECT DateDue AS DateEnd FROM recall WHERE DateDue > '1900' ORDER BY DateDue "
-     + mid("recall"), "t.DateDue <= :DateEnd"),
-    ("recalls/List", "SELECT MAX(PriProv) AS ProvNum FROM patient",
-     "(p.PriProv = :ProvNum OR p.SecProv = :ProvNum)"),
-    ("recalls/List", "SELECT MAX(ClinicNum) AS ClinicNum FROM patient", "p.ClinicNum = :ClinicNum"),
-    ("recalls/List", "SELECT substr(Description, 1, 4) AS RecallType FROM recalltype LIMIT 1",
+    # recalls/List: explicit wide dates and IncludeReminded=true, except where a case tests them.
+    ("recalls/List", "SELECT DateDue AS DateStart, '2100-01-01' AS DateEnd, 'true' AS IncludeReminded "
+     "FROM recall WHERE DateDue > '1900' ORDER BY DateDue " + mid("recall"), "t.DateDue >= :DateStart"),
+    ("recalls/List", "SELECT '1900-01-01' AS DateStart, DateDue AS DateEnd, 'true' AS IncludeReminded "
+     "FROM recall WHERE DateDue > '1900' ORDER BY DateDue " + mid("recall"), "t.DateDue <= :DateEnd"),
+    ("recalls/List", "SELECT '1900-01-01' AS DateStart, '2100-01-01' AS DateEnd, 'true' AS IncludeReminded, "
+     "MAX(PriProv) AS ProvNum FROM patient", "(p.PriProv = :ProvNum OR p.SecProv = :ProvNum)"),
+    ("recalls/List", "SELECT '1900-01-01' AS DateStart, '2100-01-01' AS DateEnd, 'true' AS IncludeReminded, "
+     "MAX(ClinicNum) AS ClinicNum FROM patient", "p.ClinicNum = :ClinicNum"),
+    ("recalls/List", "SELECT '1900-01-01' AS DateStart, '2100-01-01' AS DateEnd, 'true' AS IncludeReminded, "
+     "substr(Description, 1, 4) AS RecallType FROM recalltype LIMIT 1",
      "instr(lower((SELECT Description FROM recalltype r WHERE r.RecallTypeNum = t.RecallTypeNum)), "
      "lower(:RecallType)) > 0"),
+    ("recalls/List", "SELECT '1900-01-01' AS DateStart, '2100-01-01' AS DateEnd, 'false' AS IncludeReminded",
+     "t.RecallStatus = 0"),
     ("schedules", "SELECT SchedDate AS date FROM schedule " + mid("schedule"), "t.SchedDate = :date"),
     ("schedules", "SELECT SchedDate AS dateStart FROM schedule ORDER BY SchedDate " + mid("schedule"),
      "t.SchedDate >= :dateStart"),
@@ -331,6 +350,46 @@ FILTER_CASES: list[tuple[str, str, str]] = [
     ("inssubs", "SELECT Subscriber FROM inssub " + mid("inssub"), "t.Subscriber = :Subscriber"),
     ("inssubs", "SELECT SecDateTEdit FROM inssub ORDER BY SecDateTEdit " + mid("inssub"),
      "t.SecDateTEdit >= :SecDateTEdit"),
+    ("claimpayments", "SELECT SecDateTEdit FROM claimpayment ORDER BY SecDateTEdit " + mid("claimpayment"),
+     "t.SecDateTEdit >= :SecDateTEdit"),
+    ("commlogs", "SELECT PatNum FROM commlog " + mid("commlog"), "t.PatNum = :PatNum"),
+    ("commlogs", "SELECT DateTStamp FROM commlog ORDER BY DateTStamp " + mid("commlog"),
+     "t.DateTStamp >= :DateTStamp"),
+    ("treatplans", "SELECT PatNum FROM treatplan " + mid("treatplan"), "t.PatNum = :PatNum"),
+    ("treatplans", "SELECT SecDateTEdit FROM treatplan ORDER BY SecDateTEdit " + mid("treatplan"),
+     "t.SecDateTEdit >= :SecDateTEdit"),
+    ("treatplans", "SELECT TPStatus FROM treatplan " + mid("treatplan"), "t.TPStatus = :TPStatus"),
+    ("proctps", "SELECT TreatPlanNum FROM proctp " + mid("proctp"), "t.TreatPlanNum = :TreatPlanNum"),
+    ("payplans", "SELECT PatNum FROM payplan " + mid("payplan"), "t.PatNum = :PatNum"),
+    ("payplans", "SELECT Guarantor FROM payplan " + mid("payplan"), "t.Guarantor = :Guarantor"),
+    ("payplancharges", "SELECT PayPlanNum FROM payplancharge " + mid("payplancharge"),
+     "t.PayPlanNum = :PayPlanNum"),
+    ("refattaches", "SELECT ReferralNum FROM refattach " + mid("refattach"), "t.ReferralNum = :ReferralNum"),
+    ("refattaches", "SELECT PatNum FROM refattach " + mid("refattach"), "t.PatNum = :PatNum"),
+    ("refattaches", "SELECT DateTStamp FROM refattach ORDER BY DateTStamp " + mid("refattach"),
+     "t.DateTStamp >= :DateTStamp"),
+    ("referrals", "SELECT 'false' AS IsHidden", "t.IsHidden = 0"),
+    ("referrals", "SELECT 'true' AS NotPerson", "t.NotPerson = 1"),
+    ("referrals", "SELECT 'true' AS IsDoctor", "t.IsDoctor = 1"),
+    ("referrals", "SELECT 'true' AS IsPreferred", "t.IsPreferred = 1"),
+    ("referrals", "SELECT 'false' AS isPatient", "t.PatNum = 0"),
+    ("referrals", "SELECT 'oogle' AS BusinessName", "t.BusinessName LIKE '%oogle%'"),
+    ("histappointments", "SELECT HistApptAction FROM histappointment ORDER BY HistApptNum DESC LIMIT 1",
+     "t.HistApptAction = :HistApptAction"),
+    ("histappointments", "SELECT AptNum FROM histappointment WHERE HistApptAction = 1 LIMIT 1",
+     "t.AptNum = :AptNum"),
+    ("histappointments", "SELECT PatNum FROM histappointment " + mid("appointment"), "t.PatNum = :PatNum"),
+    ("histappointments", "SELECT HistAptStatus AS AptStatus FROM histappointment WHERE HistAptStatus = 5 "
+     "LIMIT 1", "t.HistAptStatus = :AptStatus"),
+    ("histappointments", "SELECT MAX(ClinicNum) AS ClinicNum FROM appointment", "t.ClinicNum = :ClinicNum"),
+    ("histappointments", "SELECT substr(HistDateTStamp, 1, 10) AS date FROM histappointment "
+     + mid("appointment"), "substr(t.HistDateTStamp, 1, 10) = :date"),
+    ("histappointments", "SELECT substr(HistDateTStamp, 1, 10) AS dateStart FROM histappointment ORDER BY "
+     "HistDateTStamp " + mid("appointment"), "substr(t.HistDateTStamp, 1, 10) >= :dateStart"),
+    ("histappointments", "SELECT substr(HistDateTStamp, 1, 10) AS dateEnd FROM histappointment ORDER BY "
+     "HistDateTStamp " + mid("appointment"), "substr(t.HistDateTStamp, 1, 10) <= :dateEnd"),
+    ("preferences", "SELECT lower(PrefName) AS PrefName FROM preference " + mid("preference"),
+     "lower(t.PrefName) = :PrefName"),
 ]  # fmt: skip
 
 
@@ -386,8 +445,44 @@ def test_every_documented_filter_has_a_case() -> None:
         ("appointments", "AppointmentTypeNum"),
         ("patients/Simple", "SuperFamily"),
         ("patients/Simple", "EmployerNum"),
+        ("securitylogs", "PermType"),  # one permission type in the API's entries (test_demo_reports.py)
     }
     assert documented - covered == special
+
+
+def test_recall_list_defaults_to_the_recall_window_and_unreminded(
+    make_simulator: Callable, demo_db: Path
+) -> None:
+    """No dates: due RecallDaysPast days back to RecallDaysFuture ahead (the office's preferences, 365 and
+    7 as in the docs' example); reminded ones left out."""
+    con = sqlite3.connect(demo_db)
+    expected = [r[0] for r in con.execute(
+        "SELECT t.RecallNum FROM recall t JOIN patient p ON p.PatNum = t.PatNum WHERE t.IsDisabled = 0 "
+        "AND t.DateDue <> '0001-01-01' AND t.DateScheduled = '0001-01-01' AND t.RecallStatus = 0 "
+        "AND t.DateDue BETWEEN date(?, '-' || (SELECT ValueString FROM preference WHERE PrefName = "
+        "'RecallDaysPast') || ' days') AND date(?, '+' || (SELECT ValueString FROM preference WHERE "
+        "PrefName = 'RecallDaysFuture') || ' days') ORDER BY t.DateDue, t.RecallNum",
+        (FIXED_NOW.date().isoformat(), FIXED_NOW.date().isoformat()))]  # fmt: skip
+    everything = con.execute("SELECT COUNT(*) FROM recall WHERE IsDisabled = 0 AND DateDue <> '0001-01-01' "
+                             "AND DateScheduled = '0001-01-01'").fetchone()[0]  # fmt: skip
+    reminded = con.execute("SELECT COUNT(*) FROM recall WHERE RecallStatus <> 0").fetchone()[0]
+    con.close()
+    server = make_simulator(now=lambda: FIXED_NOW)
+    rows = pull_all(server, "recalls/List", 1000)
+    assert [r["PatNum"] for r in rows] == _recall_pats(demo_db, expected)
+    assert 0 < len(rows) < everything and reminded > 0
+    wide = pull_all(server, "recalls/List", 1000, DateStart="1900-01-01", DateEnd="2100-01-01",
+                    IncludeReminded="true")  # fmt: skip
+    assert len(wide) == everything
+
+
+def _recall_pats(db: Path, recall_nums: list[int]) -> list[int]:
+    con = sqlite3.connect(db)
+    try:
+        return [con.execute("SELECT PatNum FROM recall WHERE RecallNum = ?", (n,)).fetchone()[0]
+                for n in recall_nums]  # fmt: skip
+    finally:
+        con.close()
 
 
 def test_filter_on_a_column_the_office_never_fills(make_simulator: Callable, demo_db: Path) -> None:
@@ -426,20 +521,15 @@ def test_schedules_default_to_today(make_simulator: Callable, demo_db: Path) -> 
 def test_filters_are_case_insensitive_and_unknown_parameters_ignored(
     make_simulator: Callable, tiny_dbs: dict[str, Path]
 ) -> None:
-    server = make_simulator(tiny_dbs["p250"])
-
-    def rows(path: str, **params: object) -> list[dict]:
-        """The rows without serverDateTime, which is the clock of each answer (two answers a second apart
-        differ in it and nothing else)."""
-        answer = get(server, path, **params).json()
-        return [{k: v for k, v in row.items() if k != "serverDateTime"} for row in answer]
-
-    by_name = rows("procedurelogs", PatNum=2)
-    assert by_name
-    assert rows("procedurelogs", patnum=2) == by_name
-    assert rows("procedurelogs", PatNum=2, Bogus="x") == by_name
-    assert rows("procedurelogs", ProcStatus="tp") == rows("procedurelogs", ProcStatus="TP")
-    assert rows("PROCEDURELOGS", PatNum=2) == by_name
+    server = make_simulator(tiny_dbs["p250"], now=lambda: FIXED_NOW)  # serverDateTime may not tick over
+    by_name = get(server, "procedurelogs", PatNum=2).json()
+    assert get(server, "procedurelogs", patnum=2).json() == by_name
+    assert get(server, "procedurelogs", PatNum=2, Bogus="x").json() == by_name
+    assert (
+        get(server, "procedurelogs", ProcStatus="tp").json()
+        == get(server, "procedurelogs", ProcStatus="TP").json()
+    )
+    assert get(server, "PROCEDURELOGS", PatNum=2).json() == by_name
 
 
 @pytest.mark.parametrize(
@@ -522,6 +612,8 @@ def test_wire_quirks(make_simulator: Callable, tiny_dbs: dict[str, Path]) -> Non
         "Normal",
     )
     assert get(server, "definitions").json()[0]["category"] == "AdjTypes"
+    names = {r["Category"]: r["category"] for r in get(server, "definitions", includeHidden="true").json()}
+    assert all(isinstance(name, str) and not name.isdigit() for name in names.values()), names
 
 
 def test_wire_quirks_on_the_generated_practice(make_simulator: Callable, demo_db: Path) -> None:
@@ -612,10 +704,19 @@ def test_writes_need_their_permission_and_json(make_simulator: Callable, tiny_db
 
 
 def test_office_version_too_old(make_simulator: Callable, tiny_dbs: dict[str, Path]) -> None:
+    # By default an old office ignores a filter it does not know yet: every row comes back.
     server = make_simulator(tiny_dbs["p100"], office_version="25.1.4")
-    assert get(server, "procedurelogs", PatNum=1).status_code == 200
-    too_new_filter = get(server, "procedurelogs", ProcStatus="C")
+    assert len(get(server, "procedurelogs", PatNum=1).json()) == 34  # a filter it knows still filters
+    ignored = get(server, "procedurelogs", ProcStatus="C")
+    assert ignored.status_code == 200
+    assert [r["ProcNum"] for r in ignored.json()] == list(range(1, 101))
+    assert {r["ProcStatus"] for r in ignored.json()} == {"C", "TP"}
+    assert len(get(server, "procedurelogs", ProcStatus="bogus").json()) == 100  # not even validated
+    strict = make_simulator(tiny_dbs["p100"], office_version="25.1.4", new_filters="reject")
+    too_new_filter = get(strict, "procedurelogs", ProcStatus="C")
     assert too_new_filter.status_code == 400 and "25.2.21" in too_new_filter.json()
+    current = make_simulator(tiny_dbs["p100"])
+    assert {r["ProcStatus"] for r in get(current, "procedurelogs", ProcStatus="C").json()} == {"C"}
     old = make_simulator(tiny_dbs["p100"], office_version="22.1.5")
     too_new_route = get(old, "claimprocs")
     assert too_new_route.status_code == 400 and "22.2.33" in too_new_route.json()
@@ -733,6 +834,26 @@ def test_remote_throttle_delays_to_the_tier_interval(
     gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert all(gap >= interval - 1e-9 for gap in gaps), gaps  # start-to-start spacing the server applied
     assert any(e.started > e.received for e in server.log)  # at least one request was held back
+
+
+def test_any_paid_permission_relaxes_the_read_all_throttle(
+    make_simulator: Callable, tiny_dbs: dict[str, Path]
+) -> None:
+    """API docs: 1 request / 5 s on Read All alone, 1 / s once the key holds any other permission."""
+    comm = ApiKey(DEMO_DEVELOPER_KEY, "odnbCommOnlyKey01", frozenset({"ReadAll", "Comm"}), "read_all", "comm")
+    server = make_simulator(
+        tiny_dbs["p100"], mode="remote", throttle_action="reject", keys=[comm, *default_keys()],
+        throttle_intervals={"paid": 0.2, "read_all": 30.0},
+    )  # fmt: skip
+    headers = {"Authorization": f"ODFHIR {DEMO_DEVELOPER_KEY}/odnbCommOnlyKey01",
+               "Content-Type": "application/json"}  # fmt: skip
+    assert get(server, "procedurelogs", headers=headers).status_code == 200
+    assert get(server, "procedurelogs", headers=headers).status_code == 429  # within 0.2 s
+    time.sleep(0.25)
+    assert get(server, "procedurelogs", headers=headers).status_code == 200  # not 30 s later
+    assert get(server, "procedurelogs", headers=READONLY).status_code == 200
+    refused = get(server, "procedurelogs", headers=READONLY)  # Read All alone keeps the long interval
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 29
 
 
 def test_remote_throttle_rejects_with_retry_after(
@@ -927,9 +1048,10 @@ def test_short_query_values_and_mysql_functions(make_simulator: Callable, tiny_d
         "INSERT INTO clinic (ClinicNum) VALUES (99)",
         "DROP TABLE patient",
         "SELECT 1; DELETE FROM patient",
-        "PRAGMA table_info(patient)",
-        "ATTACH DATABASE ':memory:' AS other",
-        "CREATE TEMP TABLE t AS SELECT 1",
+        "CREATE TABLE t AS SELECT 1",
+        "CREATE TEMPORARY TABLE t AS SELECT 1; INSERT INTO patient (PatNum) SELECT 1 FROM t",
+        "SET @a = 1",
+        "LOCK TABLES patient READ",
         "WITH x AS (SELECT 1) DELETE FROM patient",
         "SELECT * INTO OUTFILE '/tmp/x' FROM patient",
     ],
@@ -945,8 +1067,14 @@ def test_short_query_refuses_writes(sql: str, make_simulator: Callable, tiny_dbs
 def test_short_query_errors(make_simulator: Callable, tiny_dbs: dict[str, Path]) -> None:
     server = make_simulator(tiny_dbs["p100"])
     bad = short_query(server, "SELECT NoSuchColumn FROM procedurelog")
-    assert bad.status_code == 400 and "NoSuchColumn" in bad.json()
-    assert short_query(server, "SELEC 1").status_code in (400, 401)
+    assert bad.status_code == 400 and bad.json() == (
+        "Error executing query: Unknown column 'NoSuchColumn' in 'field list'"
+    )
+    # What MySQL cannot parse is a syntax error (400), not a permission problem.
+    for sql in ("SELEC 1", "PRAGMA table_info(patient)", "ATTACH DATABASE ':memory:' AS other",
+                "CREATE TEMP TABLE t AS SELECT 1"):  # fmt: skip
+        response = short_query(server, sql)
+        assert response.status_code == 400 and "SQL syntax" in response.json(), sql
     empty = requests.put(f"{server.base_url}/queries/ShortQuery", headers=ALL, data="{}")
     assert empty.status_code == 400 and "SqlCommand" in empty.json()
     no_type = requests.put(
@@ -980,7 +1108,8 @@ def test_short_query_screens_mysql_executable_comments(
 def test_is_read_only() -> None:
     assert is_read_only("  select * from patient -- DELETE in a comment\n")
     assert is_read_only("WITH a AS (SELECT 1) SELECT * FROM a;")
-    assert not is_read_only("SELECT 1; SELECT 2")
+    assert is_read_only("CREATE TEMPORARY TABLE t AS SELECT 1; SELECT * FROM t; DROP TEMPORARY TABLE t")
+    assert not is_read_only("SELECT 1; UPDATE patient SET LName = ''")
     assert not is_read_only("")
 
 
@@ -1039,7 +1168,8 @@ def test_server_refuses_bad_setup(tmp_path: Path) -> None:
 def test_odnb_demo_serve_subprocess(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "odnb", "demo", "serve", "--port", "0", "--patients", "40", "--years", "1"],
+        [sys.executable, "-m", "odnb", "demo", "serve", "--port", "0", "--patients", "40", "--years", "1",
+         "--office-version", "25.1.4", "--new-filters", "reject"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -1061,6 +1191,8 @@ def test_odnb_demo_serve_subprocess(tmp_path: Path) -> None:
         ok = requests.get(f"{base_url}/procedurelogs", headers=ALL, params={"Limit": 2}, timeout=10)
         assert ok.status_code == 200 and len(ok.json()) == 2
         assert requests.get(f"{base_url}/procedurelogs", timeout=10).status_code == 401
+        newer = requests.get(f"{base_url}/procedurelogs", headers=ALL, params={"ProcStatus": "C"}, timeout=10)
+        assert newer.status_code == 400 and "25.2.21" in newer.json()  # ProcStatus is newer than 25.1.4
     finally:
         proc.send_signal(signal.SIGINT)
         try:

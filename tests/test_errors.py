@@ -41,7 +41,12 @@ def client_for(srv, key: str = DEMO_CUSTOMER_KEY, **kw) -> Client:
         (401, "Invalid credentials.", "service", URL, errors.AuthError, "6 hours"),
         (401, "The API key does not have the Queries permission.", "remote", URL, errors.PermissionDenied,
          "Developer Portal"),
-        (401, "Query is not read-only.", "remote", SQ, errors.PermissionDenied, "single SELECT"),
+        (401, "Query is not read-only.", "remote", SQ, errors.PermissionDenied, "SELECTs only"),
+        (400, "Error executing query: You have an error in your SQL syntax; check the manual that "
+         "corresponds to your MySQL server version for the right syntax to use near 'SELEC 1' at line 1",
+         "remote", SQ, errors.BadRequest, "MySQL syntax"),
+        (400, "Error executing query: Unknown column 'WkPhon' in 'field list'", "remote", SQ,
+         errors.BadRequest, "column names"),
         (401, "Invalid credentials.", "remote", SQ, errors.AuthError, "15 minutes"),
         (403, "Forbidden", "remote", URL, errors.PermissionDenied, "permissions"),
         (404, "Patient not found.", "service", URL, errors.NotFound, "id you passed"),
@@ -173,11 +178,15 @@ def test_write_sql_is_permission_denied_and_bad_sql_is_bad_request(make_simulato
             od.query("DELETE FROM patient")
         with pytest.raises(errors.BadRequest) as info:
             od.query("SELECT nonsense FROM no_such_table")
+        with pytest.raises(errors.BadRequest) as syntax:
+            od.query("SELEC * FROM patient")
     assert "SQL" in info.value.fix
+    assert type(syntax.value) is errors.BadRequest and syntax.value.status == 400
+    assert "MySQL syntax" in syntax.value.fix and "permission" not in syntax.value.fix.lower()
 
 
 def test_old_office_version_names_the_filter_versions(make_simulator) -> None:
-    srv = make_simulator(mode="service", office_version="24.1.5")
+    srv = make_simulator(mode="service", office_version="24.1.5", new_filters="reject")
     with client_for(srv) as od, pytest.raises(errors.VersionTooOld) as info:
         od.procedures(ProcStatus="C")
     assert "ProcStatus needs 25.2.21" in info.value.fix

@@ -351,6 +351,136 @@ _R = [
               "IsHidden:bool"),
         expiry="lookup", doc="apicarriers.html#Carriers GET (multiple)",
     ),
+    # --- added for analysts (issue 10): one block, moved as a whole --------------------------------
+    Resource(
+        "reports/Aging", "reports/Aging", "PatNum", "21.4",
+        _filters("DateAsOf:date ClinicNum:int@22.2"),
+        _cols("PatNum:id patName Bal_0_30:money Bal_31_60:money Bal_61_90:money BalOver90:money "
+              "BalTotal:money InsWoEst:money InsPayEst:money PatientPortion:money"),
+        doc="apireports.html#Reports GET Aging",
+        notes="One row per guarantor with a balance, as of DateAsOf (default today); no Queries needed.",
+    ),
+    Resource(
+        "claimpayments", "claimpayments", "ClaimPaymentNum", "23.2.15",
+        _filters("SecDateTEdit:datetime"),
+        _cols("ClaimPaymentNum:id CheckDate:date CheckAmt:money CheckNum BankBranch Note ClinicNum:id "
+              "DepositNum:id CarrierName DateIssued:date IsPartial:bool PayType:id payType:cat "
+              "SecUserNumEntry:id SecDateEntry:date SecDateTEdit:datetime PayGroup:id payGroup:cat"),
+        change_filter="SecDateTEdit", doc="apiclaimpayments.html#ClaimPayments GET (multiple)",
+        notes="Insurance checks; claimprocs?ClaimPaymentNum= lists what each paid.",
+    ),
+    Resource(
+        "commlogs", "commlogs", "CommlogNum", "21.1",
+        _filters("PatNum:int DateTStamp:datetime@25.1.13"),
+        _cols("CommlogNum:id PatNum:id CommDateTime:datetime CommType:id commType:cat Note Mode_:cat "
+              "SentOrReceived:cat UserNum:id DateTStamp:datetime CommSource:cat ProgramNum:id "
+              "DateTEntry:datetime ReferralNum:id"),
+        change_filter="DateTStamp", doc="apicommlogs.html#Commlogs GET (multiple)",
+        notes="PatNum is required before 25.1.13.",
+    ),
+    Resource(
+        "treatplans", "treatplans", "TreatPlanNum", "22.4.16",
+        _filters("PatNum:int SecDateTEdit:datetime TPStatus:enum", TPStatus=("Saved", "Active", "Inactive")),
+        _cols("TreatPlanNum:id PatNum:id DateTP:date Heading Note SigIsTopaz:bool ResponsParty:id DocNum:id "
+              "TPStatus:enum SecUserNumEntry:id SecDateEntry:date SecDateTEdit:datetime UserNumPresenter:id "
+              "TPType:cat DateTSigned:datetime DateTPracticeSigned:datetime SignatureText "
+              "SignaturePracticeText isSigned:bool isSignedPractice:bool"),
+        change_filter="SecDateTEdit", enum_values={"TPStatus": ("Saved", "Active", "Inactive")},
+        doc="apitreatplans.html#TreatPlans GET",
+    ),
+    Resource(
+        "recalltypes", "recalltypes", "RecallTypeNum", "24.1.44", (),
+        _cols("RecallTypeNum:id Description DefaultInterval TimePattern Procedures AppendToSpecial:bool"),
+        expiry="lookup", doc="apirecalltypes.html#RecallTypes GET (multiple)",
+    ),
+    Resource(
+        "proctps", "proctps", "ProcTPNum", "22.4.17",
+        _filters("TreatPlanNum:int!"),
+        _cols("ProcTPNum:id TreatPlanNum:id PatNum:id ProcNumOrig:id ItemOrder:int Priority:id priority:cat "
+              "ToothNumTP Surf ProcCode Descript FeeAmt:money PriInsAmt:money SecInsAmt:money PatAmt:money "
+              "Discount:money Prognosis Dx ProcAbbr SecUserNumEntry:id SecDateEntry:date "
+              "SecDateTEdit:datetime FeeAllowed:money TaxAmt:money ProvNum:id DateTP:date ClinicNum:id "
+              "CatPercUCR:money"),
+        doc="apiproctps.html#ProcTPs GET",
+        notes="Procedures of a Saved treatment plan, as they were when it was saved.",
+    ),
+    Resource(
+        "payplans", "payplans", "PayPlanNum", "22.2.16",
+        _filters("PatNum:int Guarantor:int"),
+        _cols("PayPlanNum:id PatNum:id Guarantor:id PayPlanDate:date APR:float Note PlanNum:id "
+              "CompletedAmt:money InsSubNum:id PaySchedule:cat NumberOfPayments:int PayAmt:money "
+              "DownPayment:money IsClosed:bool PlanCategory:id planCategory:cat IsDynamic:bool "
+              "ChargeFrequency:cat DatePayPlanStart:date IsLocked:bool DateInterestStart:date "
+              "DynamicPayPlanTPOption:cat principalAmount:money SheetDefNum:id"),
+        permission="Read All", doc="apipayplans.html#PayPlans GET (multiple)",
+        notes="PatNum or Guarantor is required.",
+    ),
+    Resource(
+        "payplancharges", "payplancharges", "PayPlanChargeNum", "23.2.28",
+        _filters("PayPlanNum:int!"),
+        _cols("PayPlanChargeNum:id PayPlanNum:id Guarantor:id PatNum:id ChargeDate:date Principal:money "
+              "Interest:money Note ProvNum:id ClinicNum:id ChargeType:cat ProcNum:id SecDateTEntry:datetime "
+              "SecDateTEdit:datetime StatementNum:id FKey:id LinkType:cat IsOffset:bool"),
+        doc="apipayplancharges.html#PayPlanCharges GET",
+    ),
+    Resource(
+        "refattaches", "refattaches", "RefAttachNum", "22.4.27",
+        _filters("ReferralNum:int@25.2.10 PatNum:int DateTStamp:datetime@25.2.10"),
+        _cols("RefAttachNum:id ReferralNum:id referralName PatNum:id ItemOrder:int RefDate:date "
+              "ReferralType:cat RefToStatus:cat Note IsTransitionOfCare:bool ProcNum:id "
+              "DateProcComplete:date ProvNum:id DateTStamp:datetime"),
+        change_filter="DateTStamp", doc="apirefattaches.html#RefAttaches GET",
+    ),
+    Resource(
+        "referrals", "referrals", "ReferralNum", "21.4",
+        _filters("IsHidden:bool@24.1.34 NotPerson:bool@24.1.34 IsDoctor:bool@24.1.34 "
+                 "IsPreferred:bool@24.1.34 isPatient:bool@24.1.34 BusinessName@24.4.19"),
+        _cols("ReferralNum:id LName FName MName SSN UsingTIN:bool Specialty:id specialty:cat ST Telephone "
+              "Address Address2 City Zip Note Phone2 IsHidden:bool NotPerson:bool Title EMail PatNum:id "
+              "IsDoctor:bool DateTStamp:datetime IsPreferred:bool BusinessName DisplayNote isPatient:bool"),
+        expiry="lookup", doc="apireferrals.html#Referrals GET (multiple)",
+    ),
+    Resource(
+        "histappointments", "histappointments", "HistApptNum", "23.1.30",
+        _filters("HistApptAction:enum AptNum:int PatNum:int AptStatus:enum ClinicNum:int date:date "
+                 "dateStart:date dateEnd:date",
+                 HistApptAction=("Created", "Changed", "Missed", "Cancelled", "Deleted"),
+                 AptStatus=("Scheduled", "Complete", "UnschedList", "Broken", "Planned")),
+        _cols("HistApptNum:id HistUserNum:id HistDateTStamp:datetime HistApptAction:enum ApptSource:cat "
+              "AptNum:id PatNum:id AptStatus:enum Pattern Confirmed:id confirmed:cat TimeLocked:bool Op:id "
+              "Note ProvNum:id provAbbr:cat ProvHyg:id AptDateTime:datetime NextAptNum:id UnschedStatus:id "
+              "unschedStatus:cat IsNewPatient:bool ProcDescript ClinicNum:id IsHygiene:bool "
+              "DateTStamp:datetime DateTimeArrived:datetime DateTimeSeated:datetime "
+              "DateTimeDismissed:datetime InsPlan1:id InsPlan2:id DateTimeAskedToArrive:datetime "
+              "colorOverride AppointmentTypeNum:id SecUserNumEntry:id SecDateTEntry:datetime Priority:cat "
+              "PatternSecondary ItemOrderPlanned:int"),
+        date_range=("dateStart", "dateEnd"),
+        enum_values={"HistApptAction": ("Created", "Changed", "Missed", "Cancelled", "Deleted"),
+                     "AptStatus": APT_STATUS},
+        doc="apihistappointments.html#HistAppointments GET (multiple)",
+        notes="One row each time an appointment was created, changed, missed, cancelled or deleted.",
+    ),
+    Resource(
+        "securitylogs", "securitylogs", "SecurityLogNum", "23.1.33",
+        _filters("PermType:enum"),
+        _cols("SecurityLogNum:id PermType:cat UserNum:id LogDateTime LogText PatNum:id CompName "
+              "LogSource:cat"),
+        doc="apisecuritylogs.html#SecurityLogs GET",
+        notes="Only the entries written through this developer's API calls.",
+    ),
+    Resource(
+        "appointmenttypes", "appointmenttypes", "AppointmentTypeNum", "22.4.10", (),
+        _cols("AppointmentTypeNum:id AppointmentTypeName appointmentTypeColor IsHidden:bool Pattern CodeStr "
+              "CodeStrRequired RequiredProcCodesNeeded:cat BlockoutTypes"),
+        expiry="lookup", doc="apiappointmenttypes.html#AppointmentTypes GET",
+    ),
+    Resource(
+        "preferences", "preferences", "PrefNum", "21.1",
+        _filters("PrefName"),
+        _cols("PrefNum:id PrefName ValueString"),
+        expiry="lookup", doc="apipreferences.html#Preferences GET",
+        notes="Without PrefName: every preference (about 1000 in a real office), paged.",
+    ),
 ]
 
 RESOURCES: dict[str, Resource] = {r.name: r for r in _R}

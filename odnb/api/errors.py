@@ -238,6 +238,11 @@ _ASK_FOR_LESS = (
 )
 
 CASES: tuple[Case, ...] = (
+    Case(BadRequest, 400, "ShortQuery, body is a MySQL syntax or name error",
+         "MySQL could not run the SQL: {message}",
+         "Fix the SQL: MySQL syntax (not SQLite's), Open Dental's table and column names, and MySQL's own "
+         "functions.", path=r"queries/ShortQuery",
+         body=r"SQL syntax|Unknown column|Unknown table|doesn't exist|does not exist|ambiguous"),
     Case(EConnectorDown, 400, "body mentions the eConnector",
          "the office's eConnector service is stopped, cannot reach the database, or two eConnectors "
          "share one registration key", _ECONNECTOR_FIX, body=r"e-?connector"),
@@ -257,6 +262,11 @@ CASES: tuple[Case, ...] = (
          "Open Dental said: {message}",
          "Check the parameter names and formats (dates yyyy-MM-dd, DateTStamp yyyy-MM-dd HH:mm:ss, enum "
          "text as in the API docs) and required filters. {hint}"),
+    Case(PermissionDenied, 401, "ShortQuery, body says the query is not read-only",
+         "Open Dental screens ShortQuery SQL and this statement would change the database",
+         "Make the SQL read-only: SELECTs only (temporary tables are allowed); no INSERT/UPDATE/DELETE on "
+         "Open Dental's tables, no SET, LOCK or INTO OUTFILE.", path=r"queries/ShortQuery",
+         body=r"not read[- ]?only"),
     Case(PermissionDenied, 401, "ShortQuery, body about permission or read-only SQL",
          "ShortQuery needs the Queries permission (the $15 tier or higher) and runs only read-only SQL",
          "Enable Queries for this customer key in the Developer Portal, and make the SQL a single "

@@ -54,6 +54,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--office-version", default=None, metavar="V", help="Open Dental version the office runs"
     )
+    serve.add_argument(
+        "--new-filters",
+        choices=("ignore", "reject"),
+        default="ignore",
+        help="a filter newer than --office-version: ignored (every row, as live offices do) or 400",
+    )
     _practice_args(serve)
     serve.set_defaults(func=_serve)
 
@@ -114,6 +120,7 @@ def _serve(args: argparse.Namespace) -> int:
             keys=default_keys(args.tier),
             throttle_action=args.throttle,
             office_version=args.office_version or OFFICE_VERSION,
+            new_filters=args.new_filters,
             faults=faults,
         )
     except ValueError as exc:

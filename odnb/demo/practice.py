@@ -49,7 +49,7 @@ from odnb.demo import catalog as cat
 from odnb.demo.schema import NO_DATE, NO_DATETIME, create_schema
 from odnb.paths import practice_dir, replacing_privately
 
-GENERATOR_VERSION = "2"  # bump whenever generated contents change, so cached demo databases rebuild
+GENERATOR_VERSION = "3"  # bump whenever generated contents change, so cached demo databases rebuild
 
 # Behaviour of patients, staff and payers (probabilities per event unless said otherwise).
 P_ESTABLISHED = 0.72  # families already patients before the history window
@@ -96,7 +96,41 @@ PK = {
     "schedule": "ScheduleNum",
     "scheduleop": "ScheduleOpNum",
     "commlog": "CommlogNum",
+    "payperiod": "PayPeriodNum",
+    "preference": "PrefNum",
+    "appointmenttype": "AppointmentTypeNum",
+    "referral": "ReferralNum",
+    "refattach": "RefAttachNum",
+    "payplan": "PayPlanNum",
+    "payplancharge": "PayPlanChargeNum",
+    "securitylog": "SecurityLogNum",
 }
+
+# Preferences the API's readers ask for (Recall List window as in the Preferences GET example).
+PREFERENCES: tuple[tuple[str, str], ...] = (
+    ("PracticeTitle", "Maple Street Dental"),
+    ("RecallDaysPast", "365"),
+    ("RecallDaysFuture", "7"),
+    ("RecallTypesShowingInList", "1,2,3"),
+    ("AgingCalculatedMonthlyInsteadOfDaily", "0"),
+    ("AgingIsEnterprise", "0"),
+    ("AgingReportShowAgePatPayplanPayments", "0"),
+    ("BalancesDontSubtractIns", "0"),
+    ("EasyNoClinics", "1"),
+)
+APPOINTMENT_TYPES: tuple[tuple[str, str, str], ...] = (  # name, pattern, codes
+    ("New Patient", "/XXXXXX/", "D0150,D0210"),
+    ("Recall", "/XXXXXXXX/", "D0120,D1110"),
+    ("Perio Maintenance", "/XXXXXXXXX/", "D0120,D4910"),
+    ("Emergency", "/XX/", "D0140"),
+)
+REFERRAL_SOURCES: tuple[tuple[str, str, str, bool, bool], ...] = (  # LName, FName, Title, doctor, not person
+    ("Davidson", "Norm", "DMD", True, False),
+    ("Okafor", "Grace", "DDS", True, False),
+    ("Facebook Ad", "", "", False, True),
+    ("Google Search", "", "", False, True),
+    ("Yellow Pages", "", "", False, True),
+)
 
 
 @dataclass(frozen=True)
@@ -225,6 +259,8 @@ def _write(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:
 def _fallback(table: str, column: str, kind: str, default: Any) -> Any:
     """Value of a column a generated row leaves out: its DDL default, 0 or ''. Dates must be explicit."""
     if default is not None:
+        if kind == "TEXT":
+            return str(default).strip("'")
         return float(default) if kind == "REAL" else int(default)
     if kind == "INTEGER":
         return 0
@@ -385,7 +421,91 @@ class _Practice:
         self.finish_patients()
         self.recalls()
         self.schedules()
+        self.pay_periods()
+        self.analyst_tables()
         return self.rows
+
+    def analyst_tables(self) -> None:
+        """Preferences, appointment types, referral sources and attaches, and payment plans for the larger
+        balances. A separate random stream keeps every other generated value unchanged."""
+        rng = random.Random(f"{self.spec.seed}-analyst")
+        for name, value in PREFERENCES:
+            if name == "EasyNoClinics":
+                value = "1" if self.spec.clinics == 1 else "0"
+            self.add("preference", {"PrefName": name, "ValueString": value})
+        for order, (name, pattern, codes) in enumerate(APPOINTMENT_TYPES):
+            self.add("appointmenttype", {"AppointmentTypeName": name, "AppointmentTypeColor": 0,
+                                         "ItemOrder": order, "Pattern": pattern, "CodeStr": codes})
+        stamp = self.stamp(self.start - timedelta(days=60))
+        sources = [
+            self.add("referral", {"LName": last, "FName": first, "Title": title, "IsDoctor": int(doctor),
+                                  "NotPerson": int(thing), "BusinessName": last if thing else "",
+                                  "ST": cat.STATE if doctor else "", "DateTStamp": stamp, "IsPreferred": 1})
+            for last, first, title, doctor, thing in REFERRAL_SOURCES
+        ]
+        for row in self.rows["patient"]:
+            first = row["DateFirstVisit"]
+            if first == NO_DATE or first < self.start.isoformat() or rng.random() > 0.45:
+                continue
+            self.add("refattach", {  # RefType 1 = RefFrom
+                "ReferralNum": rng.choice(sources), "PatNum": row["PatNum"], "ItemOrder": 0, "RefDate": first,
+                "RefType": 1, "DateTStamp": self.stamp(date.fromisoformat(first)),
+            })  # fmt: skip
+        # The audit trail: prospects entered by an earlier integration through the API (the entries
+        # securitylogs returns to that developer), and the office's own appointment entries.
+        for row in self.rows["patient"]:
+            if row["PatStatus"] == PAT_STATUS["Prospective"]:
+                self.add("securitylog", {
+                    "PermType": 129, "UserNum": 0, "LogDateTime": self.stamp(date.fromisoformat(
+                        row["SecDateEntry"])), "LogText": "Created by odnb Demo Developer through API. ",
+                    "PatNum": row["PatNum"], "CompName": "FRONTDESK", "FKey": 0, "LogSource": 23,
+                })  # fmt: skip
+        for apt in self.rows["appointment"][:: max(1, len(self.rows["appointment"]) // 50)]:
+            self.add("securitylog", {
+                "PermType": 24, "UserNum": 1, "LogDateTime": apt["SecDateTEntry"],
+                "LogText": f"New appointment for {apt['AptDateTime']}", "PatNum": apt["PatNum"],
+                "CompName": "FRONTDESK", "FKey": apt["AptNum"], "LogSource": 0,
+            })  # fmt: skip
+        rows = self.rows["patient"]
+        guarantors = [r for r in rows if r["PatNum"] == r["Guarantor"] and r["BalTotal"] > 400]
+        for row in guarantors:
+            if rng.random() > 0.5:
+                continue
+            months = rng.choice((4, 6, 10, 12))
+            start = self.today - timedelta(days=rng.randrange(20, 200))
+            principal = round(row["BalTotal"], 2)
+            pay = round(principal / months, 2)
+            plan = self.add("payplan", {
+                "PatNum": row["PatNum"], "Guarantor": row["PatNum"], "PayPlanDate": start.isoformat(),
+                "APR": 0.0, "Note": f"{start.month}/{start.day}/{start.year} - Date of Agreement: "
+                f"{start.month}/{start.day}/{start.year}, Total Amount: {principal:.2f}, APR: 0, "
+                f"Total Cost of Loan: {principal:.2f}", "CompletedAmt": principal, "NumberOfPayments": 0,
+                "PayAmt": pay, "DownPayment": 0.0, "IsDynamic": 1, "ChargeFrequency": 2,
+                "DatePayPlanStart": (start + timedelta(days=30)).isoformat(),
+                "SecDateTEdit": self.stamp(start),
+            })  # fmt: skip
+            due = start + timedelta(days=30)
+            left = principal
+            while left > 0.005 and due <= self.today:
+                amount = round(min(pay, left), 2)
+                self.add("payplancharge", {
+                    "PayPlanNum": plan, "Guarantor": row["PatNum"], "PatNum": row["PatNum"],
+                    "ChargeDate": due.isoformat(), "Principal": amount, "Interest": 0.0,
+                    "ProvNum": row["PriProv"], "ClinicNum": row["ClinicNum"],
+                    "SecDateTEntry": self.stamp(due), "SecDateTEdit": self.stamp(due),
+                })  # fmt: skip
+                left = round(left - amount, 2)
+                due = (due.replace(day=1) + timedelta(days=32)).replace(day=min(due.day, 28))
+
+    def pay_periods(self) -> None:
+        """Monthly staff pay periods over the history window (the docs' ShortQuery example reads them)."""
+        d = self.start.replace(day=1)
+        while d <= self.today:
+            end = (d + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+            paid = self.weekday_on_or_after(end + timedelta(days=4))
+            self.add("payperiod", {"DateStart": d.isoformat(), "DateStop": end.isoformat(),
+                                   "DatePaycheck": paid.isoformat()})
+            d = end + timedelta(days=1)
 
     def setup(self) -> None:
         rng = self.rng

@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from odnb.api.enums import (
     APT_STATUS,
     CLAIMPROC_STATUS,
-    DEF_CATEGORY,
     PAT_STATUS,
     POSITION,
     PROC_STATUS,
@@ -88,6 +87,26 @@ TREAT_AREA: dict[str, int] = {
     "Arch": 6,
     "ToothRange": 7,
 }
+# Open Dental's DefCat enum: the ``category`` text of every definition category (Definitions GET).
+DEF_CATEGORY_NAMES: dict[str, int] = {
+    name: number
+    for number, name in enumerate(
+        (
+            "AccountColors", "AdjTypes", "ApptConfirmed", "ApptProcsQuickAdd", "BillingTypes",
+            "ClaimFormats", "DunningMessages", "FeeSchedNamesOld", "MedicalNotes", "OperatoriesOld",
+            "PaymentTypes", "ProcCodeCats", "ProgNoteColors", "RecallUnschedStatus", "ServiceNotes",
+            "DiscountTypes", "Diagnosis", "AppointmentColors", "ImageCats", "ApptPhoneNotes",
+            "TxPriorities", "MiscColors", "ChartGraphicColors", "ContactCategories", "LetterMergeCats",
+            "BlockoutTypes", "ProcButtonCats", "CommLogTypes", "SupplyCats", "PaySplitUnearnedType",
+            "Prognosis", "ClaimCustomTracking", "InsurancePaymentType", "TaskPriorities", "FeeColors",
+            "ProviderSpecialties", "ClaimPaymentTracking", "AccountQuickCharge",
+            "InsuranceVerificationStatus", "Regions", "ClaimPaymentGroups", "AutoNoteCats",
+        )
+    )
+}  # fmt: skip
+# Recall List's default due-date window: the office's RecallDaysPast / RecallDaysFuture preferences.
+RECALL_DAYS_PAST = 365  # the values of the Preferences GET example, which the demo office stores too
+RECALL_DAYS_FUTURE = 7
 CLAIM_STATUS_API: dict[str, str] = {s: s for s in ("U", "H", "W", "S", "R", "I")}
 PLAN_TYPE_API: dict[str, str] = {"percentage": "", "p": "p", "f": "f", "c": "c"}
 
@@ -150,6 +169,9 @@ class Route:
     base_where: str = ""
     order_by: str = ""  # default: primary key
     today_unless: tuple[str, ...] = ()  # schedules: no date parameter -> today only
+    # (start, end, days back, days ahead): absent dates default to that window around today
+    date_window: tuple[str, str, int, int] | None = None
+    required_any: tuple[str, ...] = ()  # at least one of these (payplans: PatNum or Guarantor)
     write_permission: str = "AllOthers"  # group needed for POST/PUT/DELETE on this resource
     permission: str = "ReadAll"
     single_fields: tuple[Field, ...] | None = None  # when the single GET returns more than the list
@@ -627,7 +649,7 @@ DEFINITION_FIELDS = (
     F("ItemName", "text"),
     F("ItemValue", "text"),
     F("Category"),
-    F("category", "enum", sql="t.Category", enum=DEF_CATEGORY),
+    F("category", "enum", sql="t.Category", enum=DEF_CATEGORY_NAMES),
     F("isHidden", "bool", sql="t.IsHidden"),
 )
 
@@ -718,6 +740,268 @@ RECALL_LIST_FIELDS = (
     F("ClinicNum", sql="p.ClinicNum"),
     F("Note", "text", sql="t.Note"),
 )
+
+
+COMMLOG_MODE: dict[str, int] = {
+    "None": 0, "Email": 1, "Mail": 2, "Phone": 3, "InPerson": 4, "Text": 5, "EmailAndText": 6,
+    "PhoneAndText": 7,
+}  # fmt: skip
+SENT_OR_RECEIVED: dict[str, int] = {"Neither": 0, "Sent": 1, "Received": 2}
+TP_STATUS: dict[str, int] = {"Saved": 0, "Active": 1, "Inactive": 2}
+
+CLAIMPAYMENT_FIELDS = (
+    F("ClaimPaymentNum"),
+    F("CheckDate", "date"),
+    F("CheckAmt", "money_g"),
+    F("CheckNum", "text"),
+    F("BankBranch", "text"),
+    F("Note", "text"),
+    F("ClinicNum"),
+    F("DepositNum"),
+    F("CarrierName", "text"),
+    F("DateIssued", "date"),
+    F("IsPartial", "bool"),
+    F("PayType"),
+    F("payType", "text", sql=_def_name("PayType")),
+    F("SecUserNumEntry"),
+    F("SecDateEntry", "date", sql="t.CheckDate"),
+    F("SecDateTEdit", "datetime"),
+    F("PayGroup"),
+    F("payGroup", "text", sql="''"),
+)
+
+COMMLOG_FIELDS = (
+    F("CommlogNum"),
+    F("PatNum"),
+    F("CommDateTime", "datetime"),
+    F("CommType", "int_str"),
+    F("commType", "text", sql=_def_name("CommType")),
+    F("Note", "text"),
+    F("Mode_", "enum", enum=COMMLOG_MODE),
+    F("SentOrReceived", "enum", enum=SENT_OR_RECEIVED),
+    F("UserNum"),
+    F("DateTStamp", "datetime"),
+    F("CommSource", "text", default="User"),
+    F("ProgramNum"),
+    F("DateTEntry", "datetime", sql="t.DateTStamp"),
+    F("ReferralNum"),
+)
+
+TREATPLAN_FIELDS = (
+    F("TreatPlanNum"),
+    F("PatNum"),
+    F("DateTP", "date"),
+    F("Heading", "text"),
+    F("Note", "text"),
+    F("SigIsTopaz", "bool"),
+    F("ResponsParty"),
+    F("DocNum"),
+    F("TPStatus", "enum", enum=TP_STATUS),
+    F("SecUserNumEntry"),
+    F("SecDateEntry", "date", sql="t.SecDateTEdit"),
+    F("SecDateTEdit", "datetime"),
+    F("UserNumPresenter"),
+    F("TPType", "text", default="Insurance"),
+    F("DateTSigned", "datetime"),
+    F("DateTPracticeSigned", "datetime"),
+    F("SignatureText", "text"),
+    F("SignaturePracticeText", "text"),
+    F("isSigned", "bool"),
+    F("isSignedPractice", "bool"),
+)
+
+RECALLTYPE_FIELDS = (
+    F("RecallTypeNum"),
+    F("Description", "text"),
+    F("DefaultInterval", "text"),
+    F("TimePattern", "text"),
+    F("Procedures", "text"),
+    F("AppendToSpecial", "bool"),
+)
+
+
+HIST_APPT_ACTION: dict[str, int] = {"Created": 0, "Changed": 1, "Missed": 2, "Cancelled": 3, "Deleted": 4}
+REF_TYPE: dict[str, int] = {"RefTo": 0, "RefFrom": 1, "RefCustom": 2}
+REF_TO_STATUS: dict[str, int] = {
+    "None": 0, "Declined": 1, "Scheduled": 2, "Consulted": 3, "InTreatment": 4, "Complete": 5,
+}  # fmt: skip
+CHARGE_FREQUENCY: dict[str, int] = {
+    "Weekly": 0, "EveryOtherWeek": 1, "Monthly": 2, "Quarterly": 3, "OrdinalWeekday": 4,
+}  # fmt: skip
+PAY_SCHEDULE: dict[str, int] = {
+    "Monthly": 0, "MonthlyDayOfWeek": 1, "Weekly": 2, "BiWeekly": 3, "Quarterly": 4,
+}  # fmt: skip
+DYNAMIC_TP_OPTION: dict[str, int] = {"None": 0, "AwaitComplete": 1, "TreatAsComplete": 2}
+CHARGE_TYPE: dict[str, int] = {"Debit": 0, "Credit": 1}
+LINK_TYPE: dict[str, int] = {"None": 0, "Procedure": 1, "Adjustment": 2}
+LOG_SOURCE: dict[str, int] = {"None": 0, "API": 23}
+# UNSURE: Open Dental's Permissions enum numbers (only these names are used by the demo office).
+PERM_TYPE: dict[str, int] = {"PatientEdit": 11, "PatientCreate": 129, "AppointmentCreate": 24,
+                             "AppointmentEdit": 26, "ProcComplCreate": 111}  # fmt: skip
+
+PROCTP_FIELDS = (
+    F("ProcTPNum"),
+    F("TreatPlanNum"),
+    F("PatNum"),
+    F("ProcNumOrig"),
+    F("ItemOrder"),
+    F("Priority"),
+    F("priority", "text", sql=_def_name("Priority")),
+    F("ToothNumTP", "text"),
+    F("Surf", "text"),
+    F("ProcCode", "text"),
+    F("Descript", "text"),
+    F("FeeAmt", "float"),
+    F("PriInsAmt", "float"),
+    F("SecInsAmt", "float"),
+    F("PatAmt", "float", sql="ROUND(t.FeeAmt - t.PriInsAmt - t.SecInsAmt - t.Discount, 2)"),
+    F("Discount", "float"),
+    F("Prognosis", "text"),
+    F("Dx", "text"),
+    F("ProcAbbr", "text"),
+    F("SecUserNumEntry"),
+    F("SecDateEntry", "date", sql="t.SecDateTEdit"),
+    F("SecDateTEdit", "datetime"),
+    F("FeeAllowed", "float"),
+    F("TaxAmt", "float"),
+    F("ProvNum"),
+    F("DateTP", "date"),
+    F("ClinicNum"),
+    F("CatPercUCR", "float"),
+)
+
+PAYPLAN_FIELDS = (
+    F("PayPlanNum"),
+    F("PatNum"),
+    F("Guarantor"),
+    F("PayPlanDate", "date"),
+    F("APR", "float"),
+    F("Note", "text"),
+    F("PlanNum"),
+    F("CompletedAmt", "float"),
+    F("InsSubNum"),
+    F("PaySchedule", "enum", enum=PAY_SCHEDULE),
+    F("NumberOfPayments"),
+    F("PayAmt", "float"),
+    F("DownPayment", "float"),
+    F("IsClosed", "bool"),
+    F("PlanCategory"),
+    F("planCategory", "text", sql=_def_name("PlanCategory")),
+    F("IsDynamic", "bool"),
+    F("ChargeFrequency", "enum", enum=CHARGE_FREQUENCY),
+    F("DatePayPlanStart", "date"),
+    F("IsLocked", "bool"),
+    F("DateInterestStart", "date"),
+    F("DynamicPayPlanTPOption", "enum", enum=DYNAMIC_TP_OPTION),
+    F("principalAmount", "float", sql="t.CompletedAmt"),
+    F("SheetDefNum"),
+)
+
+PAYPLANCHARGE_FIELDS = (
+    F("PayPlanChargeNum"),
+    F("PayPlanNum"),
+    F("Guarantor"),
+    F("PatNum"),
+    F("ChargeDate", "date"),
+    F("Principal", "float"),
+    F("Interest", "float"),
+    F("Note", "text"),
+    F("ProvNum"),
+    F("ClinicNum"),
+    F("ChargeType", "enum", enum=CHARGE_TYPE),
+    F("ProcNum"),
+    F("SecDateTEntry", "datetime"),
+    F("SecDateTEdit", "datetime"),
+    F("StatementNum"),
+    F("FKey"),
+    F("LinkType", "enum", enum=LINK_TYPE),
+    F("IsOffset", "bool"),
+)
+
+REFATTACH_FIELDS = (
+    F("RefAttachNum"),
+    F("ReferralNum"),
+    F("referralName", "text", sql="(SELECT TRIM(r.FName || ' ' || r.LName || CASE WHEN r.Title <> '' "
+      "THEN ', ' || r.Title ELSE '' END) FROM referral r WHERE r.ReferralNum = t.ReferralNum)"),
+    F("PatNum"),
+    F("ItemOrder"),
+    F("RefDate", "date"),
+    F("ReferralType", "enum", sql="t.RefType", enum=REF_TYPE),
+    F("RefToStatus", "enum", enum=REF_TO_STATUS),
+    F("Note", "text"),
+    F("IsTransitionOfCare", "bool"),
+    F("ProcNum"),
+    F("DateProcComplete", "date"),
+    F("ProvNum"),
+    F("DateTStamp", "datetime"),
+)
+
+REFERRAL_FIELDS = (
+    F("ReferralNum"),
+    F("LName", "text"),
+    F("FName", "text"),
+    F("MName", "text"),
+    F("SSN", "text"),
+    F("UsingTIN", "bool"),
+    F("Specialty"),
+    F("specialty", "text", sql=_def_name("Specialty")),
+    F("ST", "text"),
+    F("Telephone", "text"),
+    F("Address", "text"),
+    F("Address2", "text"),
+    F("City", "text"),
+    F("Zip", "text"),
+    F("Note", "text"),
+    F("Phone2", "text"),
+    F("IsHidden", "bool"),
+    F("NotPerson", "bool"),
+    F("Title", "text"),
+    F("EMail", "text"),
+    F("PatNum"),
+    F("IsDoctor", "bool"),
+    F("DateTStamp", "datetime"),
+    F("IsPreferred", "bool"),
+    F("BusinessName", "text"),
+    F("DisplayNote", "text"),
+    F("isPatient", "bool", sql="t.PatNum > 0"),
+)
+
+HISTAPPOINTMENT_FIELDS = (
+    F("HistApptNum"),
+    F("HistUserNum"),
+    F("HistDateTStamp", "datetime"),
+    F("HistApptAction", "enum", enum=HIST_APPT_ACTION),
+    F("ApptSource", "text", default="None"),
+    *(
+        F(f.name, f.kind, sql="t.HistAptStatus", enum=f.enum) if f.name == "AptStatus" else f
+        for f in APPOINTMENT_FIELDS
+    ),
+)
+
+SECURITYLOG_FIELDS = (
+    F("SecurityLogNum"),
+    F("PermType", "enum", enum=PERM_TYPE),
+    F("UserNum"),
+    F("LogDateTime", "us_datetime"),
+    F("LogText", "text"),
+    F("PatNum"),
+    F("CompName", "text"),
+    F("LogSource", "enum", enum=LOG_SOURCE),
+)
+
+APPOINTMENTTYPE_FIELDS = (
+    F("AppointmentTypeNum"),
+    F("AppointmentTypeName", "text"),
+    F("appointmentTypeColor", "text", sql="'0,0,0'"),
+    F("IsHidden", "bool"),
+    F("Pattern", "text"),
+    F("CodeStr", "text"),
+    F("CodeStrRequired", "text"),
+    F("RequiredProcCodesNeeded"),
+    F("BlockoutTypes", "text"),
+)
+
+PREFERENCE_FIELDS = (F("PrefNum"), F("PrefName", "text"), F("ValueString", "text"))
 
 
 def _stamp(name: str = "DateTStamp", since: str = "0") -> Filter:
@@ -962,8 +1246,11 @@ _ROUTE_LIST: tuple[Route, ...] = (
                 "like",
                 (_lookup("recalltype", "Description", "RecallTypeNum", "RecallTypeNum"),),
             ),
+            # A recall whose RecallStatus is set has had a reminder (Left Msg, Mailed Postcard, ...).
+            Filter("IncludeReminded", "flag", sql_false="t.RecallStatus = 0", default="false"),
         ),
         since="22.1",
+        date_window=("DateStart", "DateEnd", RECALL_DAYS_PAST, RECALL_DAYS_FUTURE),
         base_where="t.IsDisabled = 0 AND t.DateDue <> '0001-01-01' AND t.DateScheduled = '0001-01-01'",
         order_by="t.DateDue, t.RecallNum",
     ),
@@ -1046,6 +1333,121 @@ _ROUTE_LIST: tuple[Route, ...] = (
         not_found="Carrier not found.",
     ),
 )
+
+# Added for analysts (issue 10): insurance checks, communication, treatment plans, recall types.
+_ROUTE_LIST += (
+    Route(
+        "claimpayments",
+        "claimpayment",
+        "ClaimPaymentNum",
+        CLAIMPAYMENT_FIELDS,
+        filters=(_stamp("SecDateTEdit"),),
+        since="23.2.15",
+        single_since="23.2.15",
+        not_found="ClaimPayment not found.",
+        change_filter="SecDateTEdit",
+        write_permission="Insurance",
+    ),
+    Route(
+        "commlogs",
+        "commlog",
+        "CommlogNum",
+        COMMLOG_FIELDS,
+        filters=(_int("PatNum", exists=_PATIENT_EXISTS), _stamp(since="25.1.13")),
+        since="21.1",
+        single_since="25.1.13",
+        not_found="Commlog not found.",
+        required_before=("25.1.13", ("PatNum",)),
+        change_filter="DateTStamp",
+        write_permission="Comm",
+    ),
+    Route(
+        "treatplans",
+        "treatplan",
+        "TreatPlanNum",
+        TREATPLAN_FIELDS,
+        filters=(
+            _int("PatNum"),
+            _stamp("SecDateTEdit"),
+            Filter("TPStatus", "enum", ("t.TPStatus",), enum=TP_STATUS),  # type: ignore[arg-type]
+        ),
+        since="22.4.16",
+        change_filter="SecDateTEdit",
+    ),
+    Route(
+        "recalltypes",
+        "recalltype",
+        "RecallTypeNum",
+        RECALLTYPE_FIELDS,
+        since="24.1.44",
+        single_since="24.1.44",
+        not_found="RecallType not found.",
+        write_permission="Setup",
+    ),
+)
+
+# fmt: off
+_ROUTE_LIST += (
+    Route(
+        "proctps", "proctp", "ProcTPNum", PROCTP_FIELDS, filters=(_int("TreatPlanNum"),), since="22.4.17",
+        required=("TreatPlanNum",), order_by="t.ItemOrder, t.ProcTPNum", write_permission="Setup",
+    ),
+    Route(
+        "payplans", "payplan", "PayPlanNum", PAYPLAN_FIELDS,
+        filters=(_int("PatNum", exists=_PATIENT_EXISTS), _int("Guarantor", exists=_PATIENT_EXISTS)),
+        since="22.2.16", single_since="24.4.30", not_found="PayPlan not found.",
+        required_any=("PatNum", "Guarantor"), write_permission="PayPlans",
+    ),
+    Route(
+        "payplancharges", "payplancharge", "PayPlanChargeNum", PAYPLANCHARGE_FIELDS,
+        filters=(_int("PayPlanNum", exists=("payplan", "PayPlanNum", "PayPlan not found.")),),
+        since="23.2.28", required=("PayPlanNum",), write_permission="PayPlans",
+    ),
+    Route(
+        "refattaches", "refattach", "RefAttachNum", REFATTACH_FIELDS,
+        filters=(_int("ReferralNum", since="25.2.10"), _int("PatNum"), _stamp(since="25.2.10")),
+        since="22.4.27", change_filter="DateTStamp",
+    ),
+    Route(
+        "referrals", "referral", "ReferralNum", REFERRAL_FIELDS,
+        filters=(
+            *(
+                Filter(name, "flag", since="24.1.34", sql_true=f"{col} <> 0", sql_false=f"{col} = 0")
+                for name, col in (("IsHidden", "t.IsHidden"), ("NotPerson", "t.NotPerson"),
+                                  ("IsDoctor", "t.IsDoctor"), ("IsPreferred", "t.IsPreferred"),
+                                  ("isPatient", "t.PatNum"))
+            ),
+            Filter("BusinessName", "like", ("t.BusinessName",), since="24.4.19"),
+        ),
+        since="21.4", single_since="24.1.34", not_found="Referral not found.",
+    ),
+    Route(
+        "histappointments", "histappointment", "HistApptNum", HISTAPPOINTMENT_FIELDS,
+        filters=(
+            Filter("HistApptAction", "enum", ("t.HistApptAction",), enum=HIST_APPT_ACTION),  # type: ignore[arg-type]
+            _int("AptNum"), _int("PatNum"),
+            Filter("AptStatus", "enum", ("t.HistAptStatus",), enum=APT_STATUS),  # type: ignore[arg-type]
+            _int("ClinicNum"),
+            Filter("date", "date", ("t.HistDateTStamp",)),
+            Filter("dateStart", "date_from", ("t.HistDateTStamp",)),
+            Filter("dateEnd", "date_to", ("t.HistDateTStamp",)),
+        ),
+        since="23.1.30",
+    ),
+    Route(
+        "securitylogs", "securitylog", "SecurityLogNum", SECURITYLOG_FIELDS,
+        filters=(Filter("PermType", "enum", ("t.PermType",), enum=PERM_TYPE),),  # type: ignore[arg-type]
+        since="23.1.33", order_by="t.SecurityLogNum DESC", base_where="t.LogSource = 23",  # API entries
+    ),
+    Route(
+        "appointmenttypes", "appointmenttype", "AppointmentTypeNum", APPOINTMENTTYPE_FIELDS, since="22.4.10"
+    ),
+    Route(
+        "preferences", "preference", "PrefNum", PREFERENCE_FIELDS,
+        filters=(Filter("PrefName", "text", ("t.PrefName",)),), since="21.1", write_permission="Setup",
+    ),
+)
+# fmt: on
 
 ROUTES: dict[str, Route] = {r.path: r for r in _ROUTE_LIST}
 # Case-insensitive lookup (ASP.NET routing ignores case).

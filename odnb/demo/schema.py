@@ -59,7 +59,55 @@ CREATE TABLE patient (
     HmPhone TEXT, WirelessPhone TEXT, Email TEXT, Guarantor INTEGER, PriProv INTEGER, SecProv INTEGER,
     FeeSched INTEGER, BillingType INTEGER, ClinicNum INTEGER, DateFirstVisit TEXT, HasIns TEXT,
     EstBalance REAL, BalTotal REAL, Bal_0_30 REAL, Bal_31_60 REAL, Bal_61_90 REAL, BalOver90 REAL,
-    InsEst REAL, SecDateEntry TEXT, DateTStamp TEXT
+    InsEst REAL, SecDateEntry TEXT, DateTStamp TEXT, SSN TEXT DEFAULT '', Address2 TEXT DEFAULT '',
+    WkPhone TEXT DEFAULT '', ChartNumber TEXT DEFAULT '', MedicaidID TEXT DEFAULT '',
+    EmployerNum INTEGER DEFAULT 0, Premed INTEGER DEFAULT 0, Ward TEXT DEFAULT '', Language TEXT DEFAULT '',
+    AdmitDate TEXT DEFAULT '0001-01-01', SuperFamily INTEGER DEFAULT 0,
+    FamFinUrgNote TEXT DEFAULT '', ImageFolder TEXT DEFAULT '',
+    Title TEXT DEFAULT '', Salutation TEXT DEFAULT ''
+);
+CREATE TABLE preference (PrefNum INTEGER PRIMARY KEY, PrefName TEXT, ValueString TEXT);
+CREATE TABLE appointmenttype (
+    AppointmentTypeNum INTEGER PRIMARY KEY, AppointmentTypeName TEXT, AppointmentTypeColor INTEGER,
+    ItemOrder INTEGER, IsHidden INTEGER DEFAULT 0, Pattern TEXT, CodeStr TEXT DEFAULT '',
+    CodeStrRequired TEXT DEFAULT '', RequiredProcCodesNeeded INTEGER DEFAULT 0, BlockoutTypes TEXT DEFAULT ''
+);
+CREATE TABLE referral (
+    ReferralNum INTEGER PRIMARY KEY, LName TEXT, FName TEXT, MName TEXT DEFAULT '', SSN TEXT DEFAULT '',
+    UsingTIN INTEGER DEFAULT 0, Specialty INTEGER DEFAULT 0, ST TEXT DEFAULT '', Telephone TEXT DEFAULT '',
+    Address TEXT DEFAULT '', Address2 TEXT DEFAULT '', City TEXT DEFAULT '', Zip TEXT DEFAULT '',
+    Note TEXT DEFAULT '', Phone2 TEXT DEFAULT '', IsHidden INTEGER DEFAULT 0, NotPerson INTEGER DEFAULT 0,
+    Title TEXT DEFAULT '', EMail TEXT DEFAULT '', PatNum INTEGER DEFAULT 0, IsDoctor INTEGER DEFAULT 0,
+    DateTStamp TEXT, IsPreferred INTEGER DEFAULT 0, BusinessName TEXT DEFAULT '', DisplayNote TEXT DEFAULT ''
+);
+CREATE TABLE refattach (
+    RefAttachNum INTEGER PRIMARY KEY, ReferralNum INTEGER, PatNum INTEGER, ItemOrder INTEGER, RefDate TEXT,
+    RefType INTEGER, RefToStatus INTEGER DEFAULT 0, Note TEXT DEFAULT '',
+    IsTransitionOfCare INTEGER DEFAULT 0,
+    ProcNum INTEGER DEFAULT 0, DateProcComplete TEXT DEFAULT '0001-01-01', ProvNum INTEGER DEFAULT 0,
+    DateTStamp TEXT
+);
+CREATE TABLE payplan (
+    PayPlanNum INTEGER PRIMARY KEY, PatNum INTEGER, Guarantor INTEGER, PayPlanDate TEXT, APR REAL,
+    Note TEXT, PlanNum INTEGER DEFAULT 0, CompletedAmt REAL, InsSubNum INTEGER DEFAULT 0,
+    PaySchedule INTEGER DEFAULT 0, NumberOfPayments INTEGER, PayAmt REAL, DownPayment REAL,
+    IsClosed INTEGER DEFAULT 0, PlanCategory INTEGER DEFAULT 0, IsDynamic INTEGER, ChargeFrequency INTEGER,
+    DatePayPlanStart TEXT, IsLocked INTEGER DEFAULT 0, DateInterestStart TEXT DEFAULT '0001-01-01',
+    DynamicPayPlanTPOption INTEGER DEFAULT 0, SecDateTEdit TEXT
+);
+CREATE TABLE payplancharge (
+    PayPlanChargeNum INTEGER PRIMARY KEY, PayPlanNum INTEGER, Guarantor INTEGER, PatNum INTEGER,
+    ChargeDate TEXT, Principal REAL, Interest REAL, Note TEXT DEFAULT '', ProvNum INTEGER, ClinicNum INTEGER,
+    ChargeType INTEGER DEFAULT 0, ProcNum INTEGER DEFAULT 0, SecDateTEntry TEXT, SecDateTEdit TEXT,
+    StatementNum INTEGER DEFAULT 0, FKey INTEGER DEFAULT 0, LinkType INTEGER DEFAULT 0,
+    IsOffset INTEGER DEFAULT 0
+);
+CREATE TABLE securitylog (
+    SecurityLogNum INTEGER PRIMARY KEY, PermType INTEGER, UserNum INTEGER, LogDateTime TEXT, LogText TEXT,
+    PatNum INTEGER, CompName TEXT, FKey INTEGER DEFAULT 0, LogSource INTEGER DEFAULT 0
+);
+CREATE TABLE payperiod (
+    PayPeriodNum INTEGER PRIMARY KEY, DateStart TEXT, DateStop TEXT, DatePaycheck TEXT
 );
 CREATE TABLE inssub (
     InsSubNum INTEGER PRIMARY KEY, PlanNum INTEGER, Subscriber INTEGER, DateEffective TEXT, DateTerm TEXT,
@@ -145,6 +193,29 @@ CREATE TABLE commlog (
 );
 """
 
+# Open Dental keeps these as tables; the demo derives them from the rows they copy.
+VIEWS = """
+CREATE VIEW proctp AS
+SELECT a.TreatPlanAttachNum AS ProcTPNum, a.TreatPlanNum, l.PatNum, l.ProcNum AS ProcNumOrig,
+       a.TreatPlanAttachNum - (SELECT MIN(b.TreatPlanAttachNum) FROM treatplanattach b
+                               WHERE b.TreatPlanNum = a.TreatPlanNum) AS ItemOrder,
+       a.Priority, l.ToothNum AS ToothNumTP, l.Surf, c.ProcCode, c.Descript,
+       ROUND(l.ProcFee * (l.UnitQty + l.BaseUnits), 2) AS FeeAmt,
+       COALESCE((SELECT ROUND(SUM(p.InsPayEst), 2) FROM claimproc p WHERE p.ProcNum = l.ProcNum
+                 AND p.Status IN (0, 6)), 0) AS PriInsAmt,
+       0.0 AS SecInsAmt, l.Discount, c.AbbrDesc AS ProcAbbr, t.SecDateTEdit, l.ProvNum, t.DateTP,
+       l.ClinicNum, ROUND(l.ProcFee * (l.UnitQty + l.BaseUnits), 2) AS CatPercUCR
+  FROM treatplanattach a JOIN treatplan t ON t.TreatPlanNum = a.TreatPlanNum
+  JOIN procedurelog l ON l.ProcNum = a.ProcNum LEFT JOIN procedurecode c ON c.CodeNum = l.CodeNum;
+CREATE VIEW histappointment AS
+SELECT a.AptNum * 2 - 1 AS HistApptNum, a.SecDateTEntry AS HistDateTStamp, 0 AS HistApptAction,
+       CASE a.AptStatus WHEN 6 THEN 6 WHEN 4 THEN 4 ELSE 1 END AS HistAptStatus, a.*
+  FROM appointment a WHERE a.AptStatus NOT IN (7, 8)
+UNION ALL
+SELECT a.AptNum * 2, a.DateTStamp, CASE a.AptStatus WHEN 5 THEN 2 ELSE 1 END, a.AptStatus, a.*
+  FROM appointment a WHERE a.AptStatus IN (2, 3, 5) AND a.DateTStamp > a.SecDateTEntry;
+"""
+
 INDEXES = """
 CREATE INDEX ix_procedurelog_pat ON procedurelog (PatNum);
 CREATE INDEX ix_procedurelog_apt ON procedurelog (AptNum);
@@ -168,6 +239,7 @@ CREATE INDEX ix_scheduleop_sched ON scheduleop (ScheduleNum);
 def create_schema(con: sqlite3.Connection) -> None:
     """Create every table and index of the demo practice in ``con``."""
     con.executescript(DDL)
+    con.executescript(VIEWS)
     con.executescript(INDEXES)
 
 

@@ -30,13 +30,20 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from odnb.demo import DEMO_CUSTOMER_KEY, DEMO_DEVELOPER_KEY, DEMO_READONLY_CUSTOMER_KEY, OFFICE_VERSION
+from odnb.demo import (
+    DEMO_CUSTOMER_KEY,
+    DEMO_DEVELOPER_KEY,
+    DEMO_READONLY_CUSTOMER_KEY,
+    OFFICE_VERSION,
+    aging,
+    shortquery,
+)
 from odnb.demo.routes import (
     DEPRECATED,
     JOINS,
@@ -169,6 +176,9 @@ class SimulatorConfig:
     )
     throttle_action: Literal["delay", "reject"] = "delay"
     office_version: str = OFFICE_VERSION
+    # A filter newer than office_version: "ignore" (a live office silently drops it and returns every
+    # row, as a third-party client reports) or "reject" (400, as other reports show).
+    new_filters: Literal["ignore", "reject"] = "ignore"
     remote_timeout: float = 60.0
     faults: Faults = field(default_factory=Faults)
     now: Callable[[], datetime] | None = None
@@ -176,6 +186,8 @@ class SimulatorConfig:
     def __post_init__(self) -> None:
         if self.mode not in ("service", "remote", "local"):
             raise ValueError(f"mode must be 'service', 'remote' or 'local', not {self.mode!r}")
+        if self.new_filters not in ("ignore", "reject"):
+            raise ValueError(f"new_filters must be 'ignore' or 'reject', not {self.new_filters!r}")
         if self.throttle_action not in ("delay", "reject"):
             raise ValueError(f"throttle_action must be 'delay' or 'reject', not {self.throttle_action!r}")
         if not version_tuple(self.office_version):
@@ -295,6 +307,7 @@ _KIND_DEFAULTS: dict[str, object] = {
     "enum": 0,
     "zip_num": "",
     "us_date": NO_DATE,
+    "us_datetime": NO_DATETIME,
     "age": NO_DATE,
 }
 
@@ -373,6 +386,11 @@ def _formatter(fld: Field, today: Callable[[], date]) -> Callable[[object], obje
                 return ""
             d = date.fromisoformat(text)
             return f"{d.month}/{d.day}/{d.year}"
+        if kind == "us_datetime":  # securitylogs: "7/6/2023 11:48:55 AM"
+            moment = datetime.fromisoformat(str(value))
+            hour = moment.hour % 12 or 12
+            return (f"{moment.month}/{moment.day}/{moment.year} {hour}:{moment:%M:%S} "
+                    f"{'AM' if moment.hour < 12 else 'PM'}")  # fmt: skip
         if kind == "age":
             return _age(value, today())
         raise ValueError(f"unknown field kind {kind!r}")
@@ -477,86 +495,21 @@ def _parse_enum(flt: Filter, value: str) -> object:
 
 # --- ShortQuery ------------------------------------------------------------------------------------------
 
-_WRITE_WORDS = re.compile(
-    r"\b(insert|update|delete|replace|create|drop|alter|truncate|attach|detach|pragma|vacuum|reindex|"
-    r"analyze|grant|revoke|lock|unlock|load|handler|call|rename|set|into|outfile|dumpfile)\b",
-    re.IGNORECASE,
-)
-_SQL_LITERALS = re.compile(r"'(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`", re.DOTALL)
-# MySQL runs the text of a /*! ... */ "executable comment", so that is not a comment for screening.
-_SQL_COMMENTS = re.compile(r"--[^\n]*|#[^\n]*|/\*(?!!).*?\*/", re.DOTALL)
-_ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}:\d{2}))?$")
-
-
 def is_read_only(sql: str) -> bool:
-    """True for a single SELECT (or WITH ... SELECT) statement with no writing keyword outside literals.
+    """True unless the SQL writes: SELECTs (and temporary tables) only, as Open Dental screens ShortQuery.
 
     >>> is_read_only("SELECT * FROM patient; ")
     True
     >>> is_read_only("DELETE FROM patient")
     False
     """
-    text = _SQL_COMMENTS.sub(" ", _SQL_LITERALS.sub("''", sql)).strip().rstrip(";").strip()
-    if not text or ";" in text:
+    if not sql.strip():
         return False
-    first = text.split(None, 1)[0].lower().lstrip("(")
-    return first in ("select", "with") and not _WRITE_WORDS.search(text)
-
-
-def _mysql_date(value: object) -> datetime | None:
-    if value is None:
-        return None
-    text = str(value).strip()
     try:
-        if len(text) >= 19:
-            return datetime.fromisoformat(text[:19].replace("T", " "))
-        return datetime.fromisoformat(text[:10])
-    except ValueError:
-        return None
-
-
-_MYSQL_FORMAT = {
-    "%Y": "%Y", "%y": "%y", "%m": "%m", "%d": "%d", "%H": "%H", "%i": "%M", "%s": "%S", "%S": "%S",
-    "%M": "%B", "%b": "%b", "%W": "%A", "%a": "%a", "%j": "%j", "%p": "%p", "%T": "%H:%M:%S", "%%": "%%",
-}  # fmt: skip
-
-
-def _date_format(value: object, fmt: str) -> str | None:
-    moment = _mysql_date(value)
-    if moment is None or fmt is None:
-        return None
-    out = re.sub(r"%[a-zA-Z%]", lambda m: _MYSQL_FORMAT.get(m.group(0), m.group(0)), fmt)
-    out = out.replace("%c", str(moment.month)).replace("%e", str(moment.day))
-    return moment.strftime(out)
-
-
-def _register_mysql(con: sqlite3.Connection, now: Callable[[], datetime]) -> None:
-    """A few MySQL functions, so SQL written for a real office runs on the demo's SQLite."""
-
-    def part(attr: str) -> Callable[[object], int | None]:
-        def get(value: object) -> int | None:
-            moment = _mysql_date(value)
-            return getattr(moment, attr) if moment else None
-
-        return get
-
-    con.create_function("YEAR", 1, part("year"), deterministic=True)
-    con.create_function("MONTH", 1, part("month"), deterministic=True)
-    con.create_function("DAY", 1, part("day"), deterministic=True)
-    con.create_function("DAYOFMONTH", 1, part("day"), deterministic=True)
-    con.create_function("CURDATE", 0, lambda: now().date().isoformat())
-    con.create_function("NOW", 0, lambda: now().strftime("%Y-%m-%d %H:%M:%S"))
-    con.create_function("DATE_FORMAT", 2, _date_format, deterministic=True)
-    con.create_function("IF", 3, lambda c, a, b: a if c else b, deterministic=True)
-    con.create_function(
-        "CONCAT", -1, lambda *a: None if None in a else "".join(str(x) for x in a), deterministic=True
-    )
-
-    def datediff(a: object, b: object) -> int | None:
-        da, db = _mysql_date(a), _mysql_date(b)
-        return (da.date() - db.date()).days if da and db else None
-
-    con.create_function("DATEDIFF", 2, datediff, deterministic=True)
+        shortquery.plan(sql, set())
+    except shortquery.QueryError as err:
+        return err.status != 401
+    return True
 
 
 _READ_ACTIONS = {
@@ -567,18 +520,20 @@ _READ_ACTIONS = {
 }
 
 
-def _authorizer(action: int, *_: object) -> int:
-    return sqlite3.SQLITE_OK if action in _READ_ACTIONS else sqlite3.SQLITE_DENY
+_TEMP_ACTIONS = {
+    sqlite3.SQLITE_CREATE_TEMP_TABLE,
+    sqlite3.SQLITE_DROP_TEMP_TABLE,
+    sqlite3.SQLITE_INSERT,
+    sqlite3.SQLITE_DELETE,
+    sqlite3.SQLITE_UPDATE,
+}
 
 
-def _query_value(value: object) -> object:
-    if isinstance(value, str):
-        match = _ISO_DATE.match(value)
-        if match:
-            return f"{match.group(1)}T{match.group(2) or '00:00:00'}"
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return value
+def _authorizer(action: int, _arg1: object, _arg2: object, database: object, *_: object) -> int:
+    """Reads anywhere; writes only to temporary tables (the office's MySQL user may create them)."""
+    if action in _READ_ACTIONS or (action in _TEMP_ACTIONS and database == "temp"):
+        return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
 
 
 # --- the HTTP server -----------------------------------------------------------------------------------
@@ -660,6 +615,7 @@ class DemoServer:
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._compiled = self._compile_routes()
+        self._tables = self._table_names()
 
     # lifecycle
     def start(self) -> DemoServer:
@@ -738,13 +694,22 @@ class DemoServer:
         return con
 
     def _query_connection(self) -> sqlite3.Connection:
+        """The ShortQuery connection: the file read-only, temporary tables allowed, MySQL's functions."""
         con = getattr(self._local, "query", None)
         if con is None:
-            con = self._connect()
-            _register_mysql(con, self.config.current_time)
+            con = sqlite3.connect(self._uri, uri=True, check_same_thread=False, isolation_level=None)
+            shortquery.register(con, self.config.current_time)
             con.set_authorizer(_authorizer)
             self._local.query = con
         return con
+
+    def _table_names(self) -> set[str]:
+        con = self._connect()
+        try:
+            sql = "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
+            return {r[0] for r in con.execute(sql)}
+        finally:
+            con.close()
 
     def _compile_routes(self) -> dict[str, _Compiled]:
         con = self._connect()
@@ -873,6 +838,8 @@ class DemoServer:
         if self.config.mode != "remote":
             return now
         interval = self.config.throttle_intervals[key.tier]
+        if key.tier == "read_all" and key.permissions - {"ReadAll"}:  # any paid permission: 1 s
+            interval = min(interval, self.config.throttle_intervals["paid"])
         customer = key.customer
         with self._throttle_lock:
             while True:
@@ -899,6 +866,9 @@ class DemoServer:
             self._in_flight[key.customer] = max(0, self._in_flight.get(key.customer, 0) - 1)
             self._throttle_lock.notify_all()
 
+    def _too_new(self, need: str) -> bool:
+        return version_tuple(self.config.office_version) < version_tuple(need)
+
     def _check_version(self, need: str, what: str) -> None:
         office = self.config.office_version
         if version_tuple(office) < version_tuple(need):
@@ -921,6 +891,10 @@ class DemoServer:
             self._require(key, "Queries")
             self._check_version(SHORT_QUERY_SINCE, "Queries PUT ShortQuery")
             return self._short_query(body, params)
+        if lower == "reports/aging" and method == "GET":
+            self._require(key, "ReadAll")
+            self._check_version(aging.AGING_SINCE, "Reports GET Aging")
+            return self._json(self._aging(params, key))
         compiled, record_id = self._find(lower)
         if compiled is None:
             raise ApiError(404, MESSAGES["unknown"].format(method=method, path=API_PREFIX + path))
@@ -990,11 +964,21 @@ class DemoServer:
         for name in route.required:
             if not params.get(name.lower()):
                 raise ApiError(400, f"{name} is required.")
+        if route.required_any and not any(params.get(n.lower()) for n in route.required_any):
+            raise ApiError(400, f"{' or '.join(route.required_any)} is required.")
         if route.required_before:
             optional_since, names = route.required_before
             office = version_tuple(self.config.office_version)
             if office < version_tuple(optional_since) and not any(params.get(n.lower()) for n in names):
                 raise ApiError(400, f"{' or '.join(names)} is required.")
+        if route.date_window:
+            first, last, back, ahead = route.date_window
+            today = self.config.current_time().date()
+            params = {
+                first.lower(): (today - timedelta(days=back)).isoformat(),
+                last.lower(): (today + timedelta(days=ahead)).isoformat(),
+                **{k: v for k, v in params.items() if v},
+            }
         if route.today_unless and not any(params.get(n.lower()) for n in route.today_unless):
             params = {**params, route.today_unless[0].lower(): self.config.current_time().date().isoformat()}
         where = [route.base_where] if route.base_where else []
@@ -1004,7 +988,9 @@ class DemoServer:
             raw = params.get(flt.name.lower(), flt.default)
             if raw is None or raw == "":
                 continue
-            if flt.name.lower() in params:
+            if flt.name.lower() in params and self._too_new(flt.since):
+                if self.config.new_filters == "ignore":
+                    continue
                 self._check_version(flt.since, f"The {flt.name} parameter of {route.path} GET")
             clause, values = self._filter_sql(flt, compiled.filter_columns[flt.name], raw)
             if clause:
@@ -1021,6 +1007,24 @@ class DemoServer:
         records = [self._row(compiled.names, compiled.formats, row) for row in rows]
         return self._with_server_time(route, records, "" if blank_time else self._server_time())
 
+    def _aging(self, params: dict[str, str], key: ApiKey) -> list[dict]:
+        """reports/Aging?DateAsOf=&ClinicNum= (paged by Offset/Limit like every list)."""
+        as_of = self.config.current_time().date()
+        if params.get("dateasof"):
+            as_of = date.fromisoformat(_parse_date("DateAsOf", params["dateasof"]))
+        clinic = None
+        if params.get("clinicnum"):
+            if not self._too_new(aging.CLINIC_SINCE):
+                clinic = _parse_int("ClinicNum", params["clinicnum"])
+                self._must_exist(("clinic", "ClinicNum", "Clinic not found"), clinic)
+            elif self.config.new_filters == "reject":
+                self._check_version(aging.CLINIC_SINCE, "The ClinicNum parameter of reports/Aging GET")
+        max_limit = page_limit(self.config.mode, key.tier)
+        offset = max(0, _parse_int("Offset", params["offset"])) if params.get("offset") else 0
+        limit = _parse_int("Limit", params["limit"]) if params.get("limit") else max_limit
+        limit = max_limit if limit < 1 else min(limit, max_limit)
+        return aging.aging_rows(self._data(), as_of, clinic)[offset : offset + limit]
+
     def _filter_sql(self, flt: Filter, cols: tuple[str, ...], raw: str) -> tuple[str, list[object]]:
         kind = flt.kind
         if kind == "int":
@@ -1030,6 +1034,8 @@ class DemoServer:
             return " OR ".join(f"{c} = ?" for c in cols), [value] * len(cols)
         if kind == "enum":
             return f"{cols[0]} = ?", [_parse_enum(flt, raw)]
+        if kind == "text":
+            return f"{cols[0]} = ? COLLATE NOCASE", [raw]
         if kind == "like":
             pattern = "%" + raw.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             return " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in cols), [pattern] * len(cols)
@@ -1068,24 +1074,15 @@ class DemoServer:
             sql = next((v for k, v in payload.items() if k.lower() == "sqlcommand"), None)
         if not isinstance(sql, str) or not sql.strip():
             raise ApiError(400, "SqlCommand is required.")
-        if not is_read_only(sql):
-            raise ApiError(401, MESSAGES["not_read_only"])
         offset = max(0, _parse_int("Offset", params["offset"])) if params.get("offset") else 0
         limit_s = self.config.remote_timeout
         deadline = time.monotonic() + limit_s
         con = self._query_connection()
         con.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 10_000)
         try:
-            cursor = con.execute(sql.strip().rstrip(";"))
-            columns = [d[0] for d in cursor.description or ()]
-            skipped = 0
-            while skipped < offset:
-                chunk = cursor.fetchmany(min(1000, offset - skipped))
-                if not chunk:
-                    break
-                skipped += len(chunk)
-            rows = cursor.fetchmany(SHORT_QUERY_PAGE)
-            cursor.close()
+            columns, rows = shortquery.run(con, sql, self._tables, offset=offset, limit=SHORT_QUERY_PAGE)
+        except shortquery.QueryError as err:
+            raise ApiError(err.status, err.message) from None
         except sqlite3.DatabaseError as exc:
             text = str(exc)
             if "interrupted" in text:
@@ -1093,10 +1090,10 @@ class DemoServer:
                 raise ApiError(status, MESSAGES["timeout"].format(limit=limit_s)) from None
             if "not authorized" in text or "readonly" in text or "read-only" in text:
                 raise ApiError(401, MESSAGES["not_read_only"]) from None
-            raise ApiError(400, f"Error executing query: {text}") from None
+            raise ApiError(400, shortquery.mysql_message(exc)) from None
         finally:
             con.set_progress_handler(None, 0)
-        records = [{c: _query_value(v) for c, v in zip(columns, row, strict=True)} for row in rows]
+        records = [dict(zip(columns, row, strict=True)) for row in rows]
         return self._json(records)
 
 
