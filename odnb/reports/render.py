@@ -1,9 +1,9 @@
-"""HTML for an executed notebook: no code, no JavaScript, charts as inline PNG, tables aligned, styles
-inline (email clients drop <style> blocks), anything unsafe removed.
+"""Render an executed notebook into self-contained, email-safe HTML: no code, no JavaScript, charts as
+inline PNG, the body sanitized by an allow-list (nh3), tables aligned, house styles inlined (css-inline).
 
 Example:
-    >>> inline_styles('<style>p{}</style><p class="x">Hi</p><script>x()</script>')
-    '<p style="margin:6px 0;line-height:1.45;" class="x">Hi</p>'
+    >>> sanitize('<b>ok</b><script>alert(1)</script>')
+    '<b>ok</b>'
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from odnb.reports.payload import KPI_MIMETYPE
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "odnb_email"
-# odnb.reports.theme renders static charts at this scale (sharp on high-DPI screens); the report shows them
-# at their designed size, never wider than the column.
+# odnb.reports.theme renders static charts at this scale (sharp on high-DPI screens); the report shows them at
+# their designed size, never wider than the column.
 CHART_SCALE = 1.5
 MAX_IMAGE_WIDTH = 648  # px: the 680 px column less its padding; common email width is 600-700 px
 # Cells never shown in a report (papermill's parameter/error cells, and cells the author hides).
@@ -131,52 +131,94 @@ TAG_STYLES: dict[str, str] = {
     "a": "color:#1f5f8b;",
     "hr": "border:0;border-top:1px solid #dddddd;margin:16px 0;",
 }
-_UNSAFE = [
-    re.compile(r"<script\b.*?</script\s*>", re.S | re.I),
-    re.compile(r"<script\b[^>]*/?>", re.I),
-    re.compile(r"<style\b.*?</style\s*>", re.S | re.I),
-    re.compile(r"<link\b[^>]*>", re.I),
-    re.compile(r"<iframe\b.*?</iframe\s*>", re.S | re.I),
-    re.compile(r"<(object|embed|form|frameset|applet|svg)\b.*?</\1\s*>", re.S | re.I),
-    re.compile(r"<(embed|base|frame|input)\b[^>]*>", re.I),
-    re.compile(r"<meta\b[^>]*http-equiv[^>]*>", re.I),
-    # remote images (tracking pixels, and mail clients block them anyway): the report is self-contained
-    re.compile(r"<img\b[^>]*\bsrc\s*=\s*[\"']?\s*(https?:)?//[^>]*>", re.I),
-    re.compile(r"<a class=\"anchor-link\"[^>]*>.*?</a>", re.S),
-]
-_TABLE_BORDER = re.compile(r'(<table\b[^>]*?)\s+border="1"', re.I)
-_EVENT_ATTR = re.compile(r"\s+on[a-z]+\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+)", re.I)
-_REMOTE_URL = re.compile(r"url\(\s*['\"]?\s*(https?:)?//[^)]*\)", re.I)
-_JS_URL = re.compile(r"(href|src)\s*=\s*([\"'])\s*javascript:[^\"']*\2", re.I)
-_TAG = re.compile(r"<(" + "|".join(TAG_STYLES) + r")(\s[^<>]*?)?(/?)>", re.I)
+
+def _stylesheet(styles: Mapping[str, str]) -> str:
+    return "\n".join(f"{tag} {{{style}}}" for tag, style in styles.items() if style)
 
 
-def inline_styles(html: str) -> str:
-    """Remove scripts, style blocks and external links; give each known tag its inline style.
+def inline_styles(page: str) -> str:
+    """Give each tag of the report's body its house style as an inline ``style`` (email clients drop
+    ``<style>`` blocks); a style the element already has wins. Uses css-inline.
 
     Example:
-        >>> inline_styles('<style>p{}</style><p class="x">Hi</p><script>x()</script>')
-        '<p style="margin:6px 0;line-height:1.45;" class="x">Hi</p>'
+        >>> inline_styles('<p class="x">Hi</p>')
+        '<p class="x" style="margin: 6px 0;line-height: 1.45;">Hi</p>'
     """
-    for pattern in _UNSAFE:
-        html = pattern.sub("", html)
-    html = _EVENT_ATTR.sub("", html)
-    html = _REMOTE_URL.sub("none", html)
-    html = _TABLE_BORDER.sub(r"\1", html)
-    html = _JS_URL.sub(r'\1=\2#\2', html)
+    import css_inline
 
-    def add(match: re.Match[str]) -> str:
-        tag, attrs, close = match.group(1), match.group(2) or "", match.group(3)
-        style = TAG_STYLES[tag.lower()]
-        if not style:
-            return match.group(0)
-        existing = re.search(r"\sstyle\s*=\s*\"([^\"]*)\"", attrs)
-        if existing:
-            attrs = attrs.replace(existing.group(0), "")
-            style += existing.group(1)
-        return f'<{tag} style="{style}"{attrs}{close}>'
+    head, body, tail = _split_body(page)
+    inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False)
+    return head + inliner.inline_fragment(body, _stylesheet(TAG_STYLES)) + tail
 
-    return _TAG.sub(add, html)
+
+# What a report's body may contain: an allow-list (nh3, the Rust ammonia sanitizer). Anything else (scripts,
+# style blocks, forms, frames, event handlers, javascript: links, remote images, CSS that could fetch a URL)
+# is dropped, whatever a notebook, a server's error text or Markdown put there.
+ALLOWED_TAGS = frozenset({
+    "a", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "div", "dl", "dt", "em", "h1",
+    "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "small", "span", "strong", "sub",
+    "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+})
+ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
+    "*": {"style", "title"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+    "ol": {"start"},
+}
+# CSS properties kept in style attributes: layout and type only, none that can load a URL.
+ALLOWED_STYLES = frozenset({
+    "background-color", "border", "border-bottom", "border-collapse", "border-left", "border-right",
+    "border-spacing", "border-top", "color", "display", "font-family", "font-size", "font-style",
+    "font-weight", "height", "line-height", "margin", "margin-bottom", "margin-left", "margin-right",
+    "margin-top", "max-width", "min-width", "overflow-x", "padding", "padding-bottom", "padding-left",
+    "padding-right", "padding-top", "text-align", "text-decoration", "vertical-align", "white-space",
+    "width", "word-break",
+})
+
+
+def _attribute(tag: str, name: str, value: str) -> str | None:
+    """Images only from inline data (a report is self-contained; remote images are tracking pixels);
+    links only to the web or mail."""
+    if tag == "img" and name == "src":
+        return value if value.startswith(("data:image/png;", "data:image/jpeg;", "data:image/gif;")) else None
+    if tag == "a" and name == "href":
+        return value if value.startswith(("https://", "http://", "mailto:", "#")) else None
+    return value
+
+
+def sanitize(fragment: str) -> str:
+    """``fragment`` with only the allow-listed tags, attributes and CSS properties.
+
+    Example:
+        >>> sanitize('<p onclick="x()" style="color:red;background:url(//t)">Hi<script>x()</script></p>')
+        '<p style="color:red">Hi</p>'
+        >>> sanitize('<img src="https://tracker.example/p.gif"><a href="javascript:x()">a</a>')
+        '<img><a rel="noopener noreferrer">a</a>'
+    """
+    import nh3
+
+    return nh3.clean(fragment, tags=set(ALLOWED_TAGS), attributes=ALLOWED_ATTRIBUTES,
+                     url_schemes={"http", "https", "mailto", "data"}, attribute_filter=_attribute,
+                     filter_style_properties=set(ALLOWED_STYLES))
+
+
+def _split_body(page: str) -> tuple[str, str, str]:
+    """(everything up to and including ``<body ...>``, the body's content, ``</body>`` onwards); a
+    fragment without a body is all content."""
+    start = page.find("<body")
+    end = page.rfind("</body>")
+    if start < 0 or end < 0:
+        return "", page, ""
+    open_end = page.index(">", start) + 1
+    return page[:open_end], page[open_end:end], page[end:]
+
+
+def sanitize_page(page: str) -> str:
+    """The page with its body sanitized by :func:`sanitize` (the head is odnb's own template)."""
+    head, body, tail = _split_body(page)
+    return head + sanitize(body) + tail
 
 
 _TABLE = re.compile(r"<table\b.*?</table\s*>", re.S | re.I)
@@ -256,4 +298,4 @@ def render_html(nb: Any, *, title: str = "odnb report", lists_patients: bool = F
     exporter.anchor_link_text = ""
     resources = {"metadata": {"name": title, "lists_patients": lists_patients}}
     body, _ = exporter.from_notebook_node(clean_notebook(nb), resources=resources)
-    return inline_styles(tidy_tables(body))
+    return inline_styles(tidy_tables(sanitize_page(body)))
