@@ -52,7 +52,6 @@ class MailError(Exception):
 
 def require_settings() -> Any:
     """``odnb.api.profiles.load_mail_settings()``, or a MailError saying how to add a [mail] section."""
-    from odnb import paths
     from odnb.api import profiles
 
     settings = profiles.load_mail_settings()

@@ -21,17 +21,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import copy
-import html
 import json
-import math
 import os
-import re
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +110,6 @@ class ReportResult:
 
 def profile_name(profile: str | None) -> str:
     """The profile a run uses: the argument, $ODNB_PROFILE, the config's default, else ``demo``."""
-    from odnb import paths
     from odnb.api import profiles
 
     data = profiles.read_config()
@@ -318,7 +313,6 @@ def _write_outputs(result: ReportResult, nb_path: Path, stem: Path) -> None:
     import nbformat
 
     from odnb import paths
-    from odnb.api import profiles
 
     name, pname, started = result.name, result.profile, result.started_at
     executed = nbformat.read(nb_path, as_version=4)

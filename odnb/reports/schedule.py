@@ -99,7 +99,6 @@ class Job:
 
 def default_jobs_path() -> Path:
     """``jobs.toml`` next to the config file."""
-    from odnb import paths
     from odnb.api import profiles
 
     return profiles.config_path().parent / "jobs.toml"
@@ -182,7 +181,6 @@ def load_jobs(path: Path | None = None) -> list[Job]:
 def schedule_dir() -> Path:
     """``$ODNB_CACHE_DIR/schedule`` (0700): state.json and one lock file per job."""
     from odnb import paths
-    from odnb.api import profiles
 
     return paths.practice_dir("schedule")
 
@@ -219,7 +217,6 @@ def read_state() -> dict[str, dict[str, Any]]:
 def update_state(name: str, **values: Any) -> None:
     """Merge ``values`` into the job's entry of state.json (atomic, under a lock shared by all runners)."""
     from odnb import paths
-    from odnb.api import profiles
 
     folder = schedule_dir()
     with _flock(folder / "state.lock", block=True):
@@ -306,7 +303,6 @@ def rollup_html(title: str, columns: list[str], rows: list[dict[str, Any]]) -> s
 def write_rollup(job: Job, results: list[Any], when: datetime) -> tuple[Path, Path, str, str]:
     """Write ``<job>-<stamp>.csv`` and ``.html`` (0600) under ``$ODNB_REPORTS_DIR/_rollups``."""
     from odnb import paths
-    from odnb.api import profiles
     from odnb.kpis.catalog import format_kpi, kpi_label
 
     folder = paths.reports_dir(ROLLUP_DIR)

@@ -1,0 +1,101 @@
+"""The headline figures a notebook hands to the runner (``publish_kpis``), written to ``kpis.json``.
+
+Example:
+    >>> kpi_payload({"new_patients": 12.0}, start="2026-10-01", end="2026-10-31", profile="demo")["kpis"]
+    {'new_patients': 12}
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from odnb.kpis.catalog import KINDS
+
+KPI_MIMETYPE = "application/vnd.odnb.kpis+json"
+
+
+def _number(key: str, value: Any) -> float | int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise TypeError(f"KPI {key!r} is a boolean; publish a number or None")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        if str(value) in ("<NA>", "NaT", "nan"):
+            return None
+        raise TypeError(f"KPI {key!r} is {type(value).__name__}, not a number (or None)") from None
+    if math.isnan(number) or math.isinf(number):
+        return None
+    return int(number) if number.is_integer() and KINDS.get(key) == "count" else number
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "date") and callable(value.date):  # pandas Timestamp
+        return value.date().isoformat()
+    return date.fromisoformat(str(value)[:10]).isoformat()
+
+
+def kpi_payload(values: Any, *, start: Any = None, end: Any = None, profile: str | None = None,
+                reasons: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The JSON document :func:`publish_kpis` hands to the runner (also accepts a Scorecard-like object).
+
+    Example:
+        >>> kpi_payload({"new_patients": 12.0}, start="2026-10-01", end="2026-10-31", profile="demo")["kpis"]
+        {'new_patients': 12}
+    """
+    if hasattr(values, "to_dict") and not isinstance(values, Mapping):
+        card = values.to_dict()
+        values = card.get("values", {})
+        reasons = reasons if reasons is not None else card.get("reasons")
+        start = start if start is not None else card.get("start")
+        end = end if end is not None else card.get("end")
+        profile = profile if profile is not None else card.get("profile")
+    kpis = {str(k): _number(str(k), v) for k, v in dict(values).items()}
+    return {
+        "profile": profile,
+        "period": {"start": _iso(start), "end": _iso(end)},
+        "kpis": kpis,
+        "reasons": {str(k): str(v) for k, v in dict(reasons or {}).items()},
+    }
+
+
+def publish_kpis(values: Any, *, start: Any = None, end: Any = None, profile: str | None = None,
+                 reasons: Mapping[str, str] | None = None) -> None:
+    """Hand a notebook's headline figures to ``odnb report`` (written to ``<name>-<stamp>.kpis.json``).
+
+    Shows a one-line summary in Jupyter; the HTML report shows nothing for it.
+
+    Example (in a notebook cell):
+        publish_kpis({"gross_production": 81234.5, "collection_ratio": 0.97}, start=start, end=end,
+                     profile=profile)
+    """
+    from IPython.display import display
+
+    payload = kpi_payload(values, start=start, end=end, profile=profile, reasons=reasons)
+    period = payload["period"]
+    summary = f"KPIs published: {len(payload['kpis'])} values, {period['start']} to {period['end']}"
+    display({KPI_MIMETYPE: payload, "text/plain": summary}, raw=True)
+
+
+def extract_kpis(nb: Any) -> dict[str, Any] | None:
+    """The last payload a notebook published with :func:`publish_kpis`, or None."""
+    found = None
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if KPI_MIMETYPE in data:
+                found = data[KPI_MIMETYPE]
+                if isinstance(found, str):
+                    found = json.loads(found)
+    return dict(found) if found is not None else None
