@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from test_scorecard import _window_start, oracle
 
@@ -326,3 +327,82 @@ def test_aging_as_of_today_is_the_balance_the_office_carries(simulator: Any, dem
     today = date(2026, 11, 24)
     card = kpis.scorecard(connect(simulator, DEMO_CUSTOMER_KEY), today - timedelta(days=30), today)
     assert card.values["accounts_receivable_as_of"] == card.values["accounts_receivable"]
+
+
+def oracle_providers(db: Path, start: date, end: date, clinic: int | None) -> dict[int, dict[str, Any]]:
+    """By provider, from the contract's words (payment-date write-offs), money in cents."""
+    s, e = start.isoformat(), end.isoformat()
+    at = "" if clinic is None else f" AND ClinicNum = {clinic}"
+    queries = {
+        "gross_production": f"SELECT ProvNum, SUM({FEE}) FROM procedurelog p WHERE ProcStatus = 2 "
+        f"AND ProcDate BETWEEN ? AND ?{at} GROUP BY ProvNum",
+        "adjustments": "SELECT ProvNum, SUM(CAST(ROUND(AdjAmt * 100) AS INTEGER)) FROM adjustment "
+        f"WHERE AdjDate BETWEEN ? AND ?{at} GROUP BY ProvNum",
+        "writeoffs": "SELECT ProvNum, SUM(CAST(ROUND(WriteOff * 100) AS INTEGER)) FROM claimproc "
+        f"WHERE Status IN (1, 4) AND DateCP BETWEEN ? AND ?{at} GROUP BY ProvNum",
+        "insurance": "SELECT ProvNum, SUM(CAST(ROUND(InsPayAmt * 100) AS INTEGER)) FROM claimproc "
+        f"WHERE Status IN (1, 4) AND DateCP BETWEEN ? AND ?{at} GROUP BY ProvNum",
+        "patient": "SELECT ProvNum, SUM(CAST(ROUND(SplitAmt * 100) AS INTEGER)) FROM paysplit "
+        f"WHERE DatePay BETWEEN ? AND ?{at} GROUP BY ProvNum",
+    }
+    out: dict[int, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+    with sqlite3.connect(db) as con:
+        for key, sql in queries.items():
+            for prov, v in _rows(con, sql, s, e):
+                out[prov][key] += v
+        for is_hyg, hyg, prov in _rows(
+            con,
+            f"SELECT IsHygiene, ProvHyg, ProvNum FROM appointment WHERE AptStatus = 2 "
+            f"AND date(AptDateTime) BETWEEN ? AND ?{at}",
+            s,
+            e,
+        ):
+            out[hyg if is_hyg and hyg else prov]["visits"] += 1
+        names = {p: f"{f} {n}" for p, f, n in _rows(con, "SELECT ProvNum, FName, LName FROM provider")}
+    for prov, row in out.items():
+        row["name"] = names[prov]
+    return out
+
+
+@pytest.mark.parametrize("clinic", [None, 2])
+def test_by_provider_both_paths_match_the_oracle(
+    make_simulator: Callable[..., Any], clinics_db: Path, clinic: int | None
+) -> None:
+    from odnb.kpis.breakdowns import provider_kpis
+
+    server = make_simulator(db=clinics_db, mode="service")
+    truth = oracle_providers(clinics_db, *SPAN, clinic)
+    by_sql = provider_kpis(connect(server, DEMO_CUSTOMER_KEY), *SPAN, clinic=clinic)
+    listed = provider_kpis(
+        connect(server, DEMO_READONLY_CUSTOMER_KEY),
+        *SPAN,
+        clinic=clinic,
+        adjustments="per_patient",
+        use_queries=False,
+    )
+    pd.testing.assert_frame_equal(by_sql, listed)
+    assert set(by_sql["ProvNum"]) == set(truth)
+    for row in by_sql.to_dict("records"):
+        want = truth[row["ProvNum"]]
+        assert row["name"] == want["name"]
+        assert row["gross_production"] == want["gross_production"] / 100
+        assert (
+            row["net_production"]
+            == (want["gross_production"] + want["adjustments"] - want["writeoffs"]) / 100
+        )
+        assert row["collections"] == (want["insurance"] + want["patient"]) / 100
+        assert row["visits"] == want["visits"]
+        if want["visits"]:
+            assert row["production_per_visit"] == round(want["gross_production"] / want["visits"]) / 100
+    assert by_sql["visits"].sum() > 0 and by_sql["hygienist"].any()
+
+
+def test_clinic_table_has_one_row_per_clinic(make_simulator: Callable[..., Any], clinics_db: Path) -> None:
+    from odnb.kpis.breakdowns import clinic_table
+
+    server = make_simulator(db=clinics_db, mode="service")
+    data = kpis.PracticeData(connect(server, DEMO_CUSTOMER_KEY))
+    table = clinic_table(data, *SPAN, ("gross_production", "new_patients"))
+    whole = kpis.scorecard(data, *SPAN)
+    assert list(table["ClinicNum"]) == [1, 2, 3]
+    assert round(table["gross_production"].sum(), 2) == whole.values["gross_production"]
