@@ -78,7 +78,8 @@ def owner_scorecard(
     """One row per KPI: KPI, This period, Previous, Change, Last year, Goal, Status (HTML), Note.
 
     ``goals`` are the period's goals (already pro-rated); a KPI without one is judged by its benchmark.
-    Snapshot KPIs are labelled with the date they describe. Text cells are HTML-escaped.
+    Snapshot KPIs are labelled with the date they describe. Status is HTML; show it with
+    :func:`stacked_html`, which escapes every other cell.
     """
     goals = goals or {}
     rows = []
@@ -89,7 +90,7 @@ def owner_scorecard(
         note = owner_reason(key, card.reasons[key]) if now is None and key in card.reasons else ""
         rows.append(
             {
-                "KPI": html.escape(label),
+                "KPI": label,
                 "This period": format_kpi(key, now),
                 "Previous": format_kpi(key, before),
                 "Change": change_text(key, now, before),
@@ -98,12 +99,45 @@ def owner_scorecard(
                 if goal is not None
                 else getattr(BENCHMARKS.get(key), "text", ""),
                 "Status": status_html(_met(key, now, goal)),
-                "Note": html.escape(note),
+                "Note": note,
             }
         )
     return pd.DataFrame(rows)
 
 
+def stacked_html(frame: pd.DataFrame, html_columns: tuple[str, ...] = ("Status",)) -> str:
+    """A table that reads on a 390 px phone and a desktop alike: one block per row, its first column as
+    the heading and every other column as a "name / value" item that wraps onto the next line when the
+    screen is narrow (inline styles only, so it survives mail clients). Cells are HTML-escaped except
+    ``html_columns``; empty cells are left out.
+
+    Example:
+        >>> stacked_html(pd.DataFrame({"KPI": ["A<b>"], "This period": ["$1.00"]})).count("&lt;b&gt;")
+        1
+    """
+    blocks = []
+    columns = list(frame.columns)
+    for row in frame.itertuples(index=False):
+        cells = dict(zip(columns, row, strict=True))
+        head = html.escape(str(cells[columns[0]]))
+        items = []
+        for col in columns[1:]:
+            value = cells[col]
+            if value is None or (isinstance(value, float) and value != value) or str(value) == "":
+                continue
+            text = str(value) if col in html_columns else html.escape(str(value))
+            wide = "display:block;" if col == "Note" else "display:inline-block;min-width:96px;"
+            items.append(
+                f'<span style="{wide}margin:2px 14px 2px 0;vertical-align:top;">'
+                f'<span style="color:#666666;font-size:11px;">{html.escape(str(col))}</span><br>{text}</span>'
+            )
+        blocks.append(
+            '<div style="border-bottom:1px solid #e2e2e2;padding:6px 0;">'
+            f'<div style="font-weight:bold;">{head}</div>{"".join(items)}</div>'
+        )
+    return '<div style="margin:8px 0;">' + "".join(blocks) + "</div>"
+
+
 def to_html(frame: pd.DataFrame) -> str:
-    """The owner's table as HTML (cells already escaped; the status spans keep their inline colour)."""
-    return frame.to_html(index=False, escape=False, border=0, na_rep="n/a")
+    """The owner's table as HTML: :func:`stacked_html`."""
+    return stacked_html(frame)
