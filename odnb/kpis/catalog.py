@@ -70,7 +70,7 @@ LABELS: dict[str, str] = {
     "hygiene_visits": "Hygiene visits",
     "hygiene_reappointment_rate": "Hygiene reappointment rate",
     "case_acceptance": "Case acceptance",
-    "accounts_receivable": "Accounts receivable (today)",
+    "accounts_receivable": "Accounts receivable today",
     "hygiene_production": "Hygiene production",
     "hygiene_production_share": "Hygiene share of production",
     "production_per_visit": "Production per visit",
