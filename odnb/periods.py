@@ -90,6 +90,19 @@ def previous_period(start: date, end: date) -> tuple[date, date]:
     return prev_end - length, prev_end
 
 
+def same_period_last_year(start: date, end: date) -> tuple[date, date]:
+    """The same dates one year earlier (29 February becomes the 28th).
+
+    >>> same_period_last_year(date(2026, 10, 1), date(2026, 10, 31))
+    (datetime.date(2025, 10, 1), datetime.date(2025, 10, 31))
+    """
+
+    def back(d: date) -> date:
+        return d.replace(year=d.year - 1, day=min(d.day, 28 if d.month == 2 else d.day))
+
+    return back(start), back(end)
+
+
 def resolve_period(
     start: str | date | None, end: str | date | None, *, today: date | None = None
 ) -> tuple[date, date]:
@@ -103,8 +116,15 @@ def resolve_period(
 
 def relative_period(text: str, today: date) -> tuple[date, date] | None:
     """``(first, last)`` for a phrase such as "last month", "yesterday", "7 days ago", "last 30 days",
-    "last week", "this week"/"week to date", "this month"/"month to date", "last year",
-    "this year"/"year to date" (a single day gives first == last); None when it is not one."""
+    "last week", "this week"/"week to date", "this month"/"month to date"/"this month to date", "last
+    quarter", "this quarter"/"quarter to date", "last 12 months" (whole months before this one), "last
+    year", "this year"/"year to date" (a single day gives first == last); None when it is not one.
+
+    >>> relative_period("last quarter", date(2026, 11, 24))
+    (datetime.date(2026, 7, 1), datetime.date(2026, 9, 30))
+    >>> relative_period("last 12 months", date(2026, 11, 24))
+    (datetime.date(2025, 11, 1), datetime.date(2026, 10, 31))
+    """
     t = " ".join(text.lower().split())
     if t == "today":
         return today, today
@@ -122,8 +142,18 @@ def relative_period(text: str, today: date) -> tuple[date, date] | None:
         return monday, today
     if t == "last month":
         return last_full_month(today)
-    if t in ("this month", "month to date"):
+    if t in ("this month", "month to date", "this month to date"):
         return today.replace(day=1), today
+    quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    if t == "last quarter":
+        last = quarter - timedelta(days=1)
+        return date(last.year, 3 * ((last.month - 1) // 3) + 1, 1), last
+    if t in ("this quarter", "quarter to date"):
+        return quarter, today
+    if m := re.fullmatch(r"last (\d{1,2}) months", t):
+        first = today.replace(day=1)
+        back = first.year * 12 + first.month - 1 - int(m.group(1))
+        return date(back // 12, back % 12 + 1, 1), first - timedelta(days=1)
     if t == "last year":
         return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
     if t in ("this year", "year to date"):
@@ -173,8 +203,9 @@ def expand_parameters(params: Mapping[str, Any], today: date | None = None) -> d
             span = relative_period(value, today)
             if span is None:
                 raise PeriodError(f"period = {value!r} is not a known period. Use one of: last week, "
-                                    "this week, last month, month to date, last year, year to date, "
-                                    "last N days, today, yesterday.")
+                                    "this week, last month, this month to date, last quarter, "
+                                    "year to date, last 12 months, last year, last N days, today, "
+                                    "yesterday.")
             out["start"], out["end"] = span[0].isoformat(), span[1].isoformat()
         elif isinstance(value, str):
             out[name] = _resolve_value(name, value, today)

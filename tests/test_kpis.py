@@ -553,7 +553,7 @@ def test_compute_from_frames_gives_every_kpi() -> None:
         "patients": patients(),
     }
     values, reasons = kpis.compute_from_frames(frames, S, E)
-    assert list(values) == list(kpis.KPI_KEYS)
+    assert list(values) == list(kpis.V1_KEYS)
     # treatment() rows are all dated 2026-02-01 for ProcDate, so gross is unchanged; their pat 99 has
     # a first procedure in February (not new) and is no patient (not active).
     # procedures() adds DateTP-less rows (NaT) to case acceptance: unchanged.
@@ -607,7 +607,8 @@ def test_compute_from_frames_nulls_carry_reasons() -> None:
 
 
 def test_catalogue_is_complete() -> None:
-    assert len(kpis.KPI_KEYS) == 17
+    assert len(kpis.V1_KEYS) == 17 and kpis.KPI_KEYS == kpis.V1_KEYS + kpis.V2_KEYS
+    assert set(kpis.TIMING) == set(kpis.KPI_KEYS) and set(kpis.TIMING.values()) == {"period", "snapshot"}
     assert set(kpis.LABELS) == set(kpis.KPI_KEYS) == set(kpis.KINDS)
     assert set(kpis.BENCHMARKS) <= set(kpis.KPI_KEYS)
     assert kpis.BENCHMARKS["collection_ratio"].met(0.99) is True

@@ -108,7 +108,12 @@ def test_report_mail_mime_tree_and_headline_text(smtp, sample_report) -> None:
     assert "not computed in the sample" in text  # the reason beside a null KPI
     assert kpis["period"]["start"] in text and "demo" in text
     assert "Sample practice report" in page
-    assert parse(raw)["Subject"].startswith("Sample practice report — demo")  # the notebook's heading
+    subject = parse(raw)["Subject"]
+    assert subject.startswith("Sample practice report — demo")  # the notebook's heading
+    headline = ("net_production", "gross_production", "collections")
+    first = next(k for k in headline if kpis["kpis"].get(k) is not None)
+    assert subject.endswith(format_kpi(first, kpis["kpis"][first]))  # the headline figure
+    assert str(sample_report.html_path.parent) not in text and sample_report.html_path.name in text
     figures = [ln for ln in text.splitlines() if any(ln.startswith(f"{kpi_label(k)}:") for k in kpis["kpis"])]
     assert len(figures) == len(kpis["kpis"])
     ends = {len(ln.split(" (", 1)[0]) for ln in figures}  # a null KPI's reason follows its "n/a"

@@ -64,7 +64,7 @@ PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 # Keys a [profiles.NAME] table may hold, and the [mail] table.
 PROFILE_FIELDS: frozenset[str] = frozenset(
-    {"mode", "base_url", "server", "tier", "cache_dir"}
+    {"mode", "base_url", "server", "tier", "cache_dir", "display_name", "goals"}
     | {f"{kind}_key{suffix}" for kind in KEY_KINDS for suffix in ("", "_env", "_keyring")}
 )
 MAIL_FIELDS: frozenset[str] = frozenset(
@@ -179,6 +179,7 @@ def _validate_file(data: dict[str, Any], path: Path) -> None:
         if unknown:
             raise _error(f"In {path}, [profiles.{name}] has unknown setting(s): {', '.join(unknown)}.",
                          f"Valid settings: {', '.join(sorted(PROFILE_FIELDS))}.")
+        _check_goals(table.get("goals"), f"In {path}, [profiles.{name}.goals]")
     mail = data.get("mail")
     if mail is not None:
         if not isinstance(mail, dict):
@@ -190,6 +191,31 @@ def _validate_file(data: dict[str, Any], path: Path) -> None:
     default = data.get("default")
     if default is not None and not isinstance(default, str):
         raise _error(f"In {path}, 'default' must be a profile name in quotes.", 'Write: default = "myoffice"')
+
+
+def _check_goals(goals: Any, where: str) -> None:
+    if goals is None:
+        return
+    if not isinstance(goals, dict):
+        raise _error(f"{where} must be a table of monthly targets.",
+                     "Write e.g. [profiles.NAME.goals] with gross_production = 120000 and new_patients = 40.")
+    bad = [k for k, v in goals.items() if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0]
+    if bad:
+        raise _error(f"{where}: {', '.join(bad)} must be positive numbers (a monthly target).",
+                     "Write each goal as a number, e.g. collections = 115000.")
+
+
+def profile_goals(name: str, data: Mapping[str, Any] | None = None) -> dict[str, float]:
+    """The monthly goals of a profile (``[profiles.NAME.goals]``; the built-in demo may have a
+    ``[profiles.demo]`` table holding only goals), empty when none are configured.
+
+    Example:
+        >>> profile_goals("x", {"profiles": {"x": {"goals": {"collections": 115000}}}})
+        {'collections': 115000.0}
+    """
+    data = read_config() if data is None else data
+    table = (data.get("profiles") or {}).get(name) or {}
+    return {str(k): float(v) for k, v in (table.get("goals") or {}).items()}
 
 
 def profile_names(data: Mapping[str, Any] | None = None) -> list[str]:

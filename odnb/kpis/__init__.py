@@ -10,7 +10,17 @@ Example:
 
 from __future__ import annotations
 
-from odnb.kpis.catalog import KINDS, KPI_KEYS, LABELS, format_kpi, kpi_label, ordered_kpi_keys
+from odnb.kpis.catalog import (
+    KINDS,
+    KPI_KEYS,
+    LABELS,
+    TIMING,
+    V1_KEYS,
+    V2_KEYS,
+    format_kpi,
+    kpi_label,
+    ordered_kpi_keys,
+)
 from odnb.kpis.catalog import format_kpi as display
 from odnb.kpis.frames import (
     AGING_BUCKETS,

@@ -4,8 +4,8 @@ Plain data, no pandas: :mod:`odnb.kpis` computes the KPIs, :mod:`odnb.reports.ru
 format them, both from these tables.
 
 Example:
-    >>> KPI_KEYS[0], LABELS["writeoffs"], KINDS["broken_rate"]
-    ('gross_production', 'Insurance write-offs', 'ratio')
+    >>> KPI_KEYS[0], LABELS["writeoffs"], KINDS["broken_rate"], TIMING["ar_0_30"]
+    ('gross_production', 'Insurance write-offs', 'ratio', 'snapshot')
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-KPI_KEYS: tuple[str, ...] = (
+V1_KEYS: tuple[str, ...] = (
     "gross_production",
     "adjustments",
     "writeoffs",
@@ -32,6 +32,26 @@ KPI_KEYS: tuple[str, ...] = (
     "case_acceptance",
     "accounts_receivable",
 )
+V2_KEYS: tuple[str, ...] = (
+    "hygiene_production",
+    "hygiene_production_share",
+    "production_per_visit",
+    "treatment_acceptance",
+    "scheduled_production",
+    "unscheduled_treatment",
+    "accounts_receivable_as_of",
+    "ar_0_30",
+    "ar_31_60",
+    "ar_61_90",
+    "ar_over_90",
+    "ar_over_90_share",
+    "ar_insurance_estimate",
+    "ar_patient_estimate",
+    "outstanding_claims",
+    "outstanding_claims_amount",
+    "outstanding_claims_over_30",
+)
+KPI_KEYS: tuple[str, ...] = V1_KEYS + V2_KEYS
 
 LABELS: dict[str, str] = {
     "gross_production": "Gross production",
@@ -50,7 +70,24 @@ LABELS: dict[str, str] = {
     "hygiene_visits": "Hygiene visits",
     "hygiene_reappointment_rate": "Hygiene reappointment rate",
     "case_acceptance": "Case acceptance",
-    "accounts_receivable": "Accounts receivable",
+    "accounts_receivable": "Accounts receivable today",
+    "hygiene_production": "Hygiene production",
+    "hygiene_production_share": "Hygiene share of production",
+    "production_per_visit": "Production per visit",
+    "treatment_acceptance": "Treatment acceptance",
+    "scheduled_production": "Scheduled production",
+    "unscheduled_treatment": "Unscheduled treatment",
+    "accounts_receivable_as_of": "Accounts receivable",
+    "ar_0_30": "Owed 0-30 days",
+    "ar_31_60": "Owed 31-60 days",
+    "ar_61_90": "Owed 61-90 days",
+    "ar_over_90": "Owed over 90 days",
+    "ar_over_90_share": "Share owed over 90 days",
+    "ar_insurance_estimate": "Expected from insurance",
+    "ar_patient_estimate": "Expected from patients",
+    "outstanding_claims": "Outstanding claims",
+    "outstanding_claims_amount": "Outstanding claims (amount)",
+    "outstanding_claims_over_30": "Claims outstanding over 30 days",
 }
 
 Kind = Literal["money", "count", "ratio"]
@@ -72,7 +109,34 @@ KINDS: dict[str, Kind] = {
     "hygiene_reappointment_rate": "ratio",
     "case_acceptance": "ratio",
     "accounts_receivable": "money",
+    "hygiene_production": "money",
+    "hygiene_production_share": "ratio",
+    "production_per_visit": "money",
+    "treatment_acceptance": "ratio",
+    "scheduled_production": "money",
+    "unscheduled_treatment": "money",
+    "accounts_receivable_as_of": "money",
+    "ar_0_30": "money",
+    "ar_31_60": "money",
+    "ar_61_90": "money",
+    "ar_over_90": "money",
+    "ar_over_90_share": "ratio",
+    "ar_insurance_estimate": "money",
+    "ar_patient_estimate": "money",
+    "outstanding_claims": "count",
+    "outstanding_claims_amount": "money",
+    "outstanding_claims_over_30": "count",
 }
+
+# "period": a figure over [start, end]; "snapshot": the practice on one date (``as_of``, default the
+# period's end; accounts_receivable is the office's balance today, whatever the period).
+Timing = Literal["period", "snapshot"]
+SNAPSHOT_KEYS: frozenset[str] = frozenset(
+    {"active_patients", "accounts_receivable", "unscheduled_treatment", "accounts_receivable_as_of"}
+    | {"ar_0_30", "ar_31_60", "ar_61_90", "ar_over_90", "ar_over_90_share", "ar_insurance_estimate"}
+    | {"ar_patient_estimate", "outstanding_claims", "outstanding_claims_amount", "outstanding_claims_over_30"}
+)
+TIMING: dict[str, Timing] = {k: "snapshot" if k in SNAPSHOT_KEYS else "period" for k in KPI_KEYS}
 
 
 def format_kpi(key: str, value: float | int | None) -> str:

@@ -37,7 +37,7 @@ import pandas as pd
 
 from odnb import periods
 from odnb.api.enums import APT_STATUS, CLAIMPROC_STATUS, PAT_STATUS, PROC_STATUS
-from odnb.kpis.catalog import KINDS, KPI_KEYS, LABELS
+from odnb.kpis.catalog import KINDS, LABELS, V1_KEYS
 
 # --------------------------------------------------------------------------------------------------------
 # The catalogue: keys in contract order, labels and kinds (from odnb.kpis.catalog, which the report runner
@@ -769,7 +769,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "case_acceptance": ("procedures", "procedures_tp"),
     "accounts_receivable": ("patients",),
 }
-MONEY_KEYS = tuple(k for k in KPI_KEYS if KINDS[k] == "money")
+MONEY_KEYS = tuple(k for k in V1_KEYS if KINDS[k] == "money")
 
 Frames = dict[str, "pd.DataFrame | str | None"]
 
@@ -789,7 +789,8 @@ def compute_from_frames(
     ratio_denominator: Denominator = "net",
     active_months: int = 18,
 ) -> tuple[dict[str, float | int | None], dict[str, str]]:
-    """Every KPI from a dict of frames; returns ``(values, reasons)`` keyed by :data:`KPI_KEYS`.
+    """Every v1 KPI from a dict of frames; returns ``(values, reasons)`` keyed by :data:`V1_KEYS` (the v2
+    KPIs: :func:`odnb.kpis.frames_v2.compute_v2`).
 
     ``frames`` keys: procedures ("C" procedures, whole history), procedures_tp ("TP" procedures; may be
     omitted when ``procedures`` holds every status), procedurecodes (optional when procedures carry
@@ -854,7 +855,7 @@ def compute_from_frames(
             result = _dollars(result)
         values[key] = result
     combine(values, reasons, cents, ratio_denominator)
-    return {k: values.get(k) for k in KPI_KEYS}, {k: reasons[k] for k in KPI_KEYS if k in reasons}
+    return {k: values.get(k) for k in V1_KEYS}, {k: reasons[k] for k in V1_KEYS if k in reasons}
 
 
 def _case_from_two(done: pd.DataFrame, planned: pd.DataFrame, s: date, e: date) -> float | None:

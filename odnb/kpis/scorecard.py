@@ -21,7 +21,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from odnb.kpis.catalog import KINDS, KPI_KEYS, LABELS, format_kpi
+from odnb.kpis import frames_v2
+from odnb.kpis.catalog import KINDS, KPI_KEYS, LABELS, TIMING, format_kpi
 from odnb.kpis.frames import (
     _WRITEOFF_RULES,
     AGING_BUCKETS,
@@ -60,6 +61,8 @@ class Scorecard:
     requests: int = 0
     notes: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
+    as_of: date | None = None  # the date snapshot KPIs describe (default: end)
+    clinic: int | None = None  # None: the whole practice
 
     def __getitem__(self, key: str) -> float | int | None:
         return self.values[key]
@@ -85,6 +88,9 @@ class Scorecard:
         """JSON-ready: period, values (None = null), reasons, sources, requests, options."""
         return {
             "period": {"start": self.start.isoformat(), "end": self.end.isoformat()},
+            "as_of": (self.as_of or self.end).isoformat(),
+            "clinic": self.clinic,
+            "kinds": {k: TIMING[k] for k in KPI_KEYS},
             "values": {k: self.values.get(k) for k in KPI_KEYS},
             "reasons": dict(self.reasons),
             "sources": dict(self.sources),
@@ -200,7 +206,8 @@ def _fetch_frames(
     procs = frames["procedures"]
     if not (isinstance(procs, pd.DataFrame) and "procCode" in procs.columns):
         grab("procedurecodes", "procedurecodes")
-    statuses = ["Received", "Supplemental"] + (["NotReceived"] if writeoff_mode == "procedure_date" else [])
+    statuses = ["Received", "Supplemental", "NotReceived"]  # NotReceived: write-offs by procedure date, and
+    # the insurance still expected on the A/R
     parts = []
     for status in statuses:
         grab("_cp", "claimprocs", Status=status)
@@ -212,7 +219,12 @@ def _fetch_frames(
     grab(
         "appointments", "appointments", dateStart=start.isoformat(), dateEnd=APPOINTMENTS_HORIZON.isoformat()
     )
+    grab("appointments_scheduled", "appointments", AptStatus="Scheduled")
+    frames["appointments_scheduled"] = _reapply_status(frames["appointments_scheduled"], "Scheduled")
     grab("patients", "patients/Simple")
+    grab("providers", "providers")
+    grab("claims", "claims")
+    notes.append("claims has no date filter: every claim was fetched")
     frames["adjustments"] = _list_adjustments(data, frames.get("patients"), adjustments, notes)
     return frames
 
@@ -264,8 +276,12 @@ def scorecard(
     active_months: int = 18,
     adjustments: Literal["auto", "per_patient", "skip"] = "auto",
     use_queries: Literal["auto"] | bool = "auto",
+    clinic: int | None = None,
+    as_of: object = None,
 ) -> Scorecard:
-    """Every KPI of the contract for [start, end], fetched with the fewest requests the key allows.
+    """Every KPI of the contract (v1 and v2) for [start, end], fetched with the fewest requests the key
+    allows; ``clinic`` (a ClinicNum) restricts every KPI to one clinic, ``as_of`` is the date the snapshot
+    KPIs describe (default ``end``).
 
     * With the Queries permission (``use_queries="auto"`` tries it; True insists): one ShortQuery
       computes every KPI in SQL (:mod:`odnb.kpis.sql`), adjustments included.
@@ -285,6 +301,8 @@ def scorecard(
     _check_choice("adjustments", adjustments, ("auto", "per_patient", "skip"))
     if use_queries not in ("auto", True, False):
         raise KPIInputError(f"use_queries={use_queries!r} is not one of 'auto', True, False")
+    clinic = frames_v2.check_clinic(clinic)
+    snap = e if as_of is None else period(as_of, as_of)[0]
     data = _as_data(client)
     before = data.request_count
     options = {
@@ -293,8 +311,10 @@ def scorecard(
         "active_months": active_months,
         "adjustments": adjustments,
         "use_queries": use_queries,
+        "clinic": clinic,
+        "as_of": snap.isoformat(),
     }
-    card = Scorecard(start=s, end=e, values={}, options=options)
+    card = Scorecard(start=s, end=e, values={}, options=options, as_of=snap, clinic=clinic)
 
     if _use_sql(data, use_queries):
         from odnb.kpis import sql
@@ -307,6 +327,8 @@ def scorecard(
                 writeoff_mode=writeoff_mode,
                 ratio_denominator=ratio_denominator,
                 active_months=active_months,
+                clinic=clinic,
+                as_of=snap,
             )
         except Exception as exc:
             why = _one_line(exc)
@@ -324,12 +346,8 @@ def scorecard(
             return card
 
     frames = _fetch_frames(data, s, e, writeoff_mode, adjustments, card.notes)
-    card.values, card.reasons = compute_from_frames(
-        frames,
-        s,
-        e,
-        writeoff_mode=writeoff_mode,
-        ratio_denominator=ratio_denominator,
+    card.values, card.reasons = _compute_list(
+        frames, s, e, snap, clinic, writeoff_mode=writeoff_mode, ratio_denominator=ratio_denominator,
         active_months=active_months,
     )
     card.sources = {k: _list_source(k, adjustments) for k in KPI_KEYS}
@@ -337,8 +355,55 @@ def scorecard(
     return card
 
 
+def _reapply_status(frame: Any, status: str) -> Any:
+    """A server-side filter is a hint: keep only the rows that really have ``status``."""
+    if not isinstance(frame, pd.DataFrame) or "AptStatus" not in frame.columns:
+        return frame
+    from odnb.api.enums import APT_STATUS
+    from odnb.kpis.frames import _status_is
+
+    return frame[_status_is(frame["AptStatus"], APT_STATUS, [status])]
+
+
+def _compute_list(
+    frames: Frames, s: date, e: date, as_of: date, clinic: int | None, **options: Any
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """v1 and v2 KPIs from the list pulls, restricted to ``clinic``."""
+    from odnb.kpis.frames import _apt_count, _gross_cents
+
+    here = frames_v2.restrict_to_clinic(frames, clinic)
+    values, reasons = compute_from_frames(here, s, e, **options)
+    if clinic is not None:
+        _clinic_patients(frames, values, reasons, s, e, clinic)
+    procs, apts = here.get("procedures"), here.get("appointments")
+    gross = _gross_cents(procs, s, e) if isinstance(procs, pd.DataFrame) else None
+    visits = _apt_count(apts, s, e, "Complete", "visits") if isinstance(apts, pd.DataFrame) else None
+    v2_values, v2_reasons, _ = frames_v2.compute_v2(
+        here, s, e, as_of, gross_cents=gross, visits=visits, active_months=options["active_months"]
+    )
+    values.update(v2_values)
+    reasons.update(v2_reasons)
+    return {k: values.get(k) for k in KPI_KEYS}, {k: reasons[k] for k in KPI_KEYS if k in reasons}
+
+
+def _clinic_patients(
+    frames: Frames, values: dict[str, Any], reasons: dict[str, str], s: date, e: date, clinic: int
+) -> None:
+    """New patients and today's A/R of one clinic (they need the whole practice's tables)."""
+    from odnb.kpis.frames import _ar_cents, _dollars
+
+    procs, codes, patients = frames.get("procedures"), frames.get("procedurecodes"), frames.get("patients")
+    if isinstance(procs, pd.DataFrame) and "new_patients" not in reasons:
+        values["new_patients"] = frames_v2.new_patients_at_clinic(
+            procs, codes if isinstance(codes, pd.DataFrame) else None, clinic, s, e
+        )
+    if isinstance(patients, pd.DataFrame) and "accounts_receivable" not in reasons:
+        values["accounts_receivable"] = _dollars(_ar_cents(frames_v2.at_clinic(patients, clinic)))
+
+
 def _list_source(key: str, adjustments: str) -> str:
-    uses_adj = key in ("adjustments", "net_production", "collection_ratio")
+    ledger = frames_v2.V2_SNAPSHOT_GROUPS["ar_aging"]
+    uses_adj = key in ("adjustments", "net_production", "collection_ratio", *ledger)
     if uses_adj and adjustments == "per_patient":
         return "API list + per-patient adjustments"
     return "API list"

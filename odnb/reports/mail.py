@@ -125,8 +125,9 @@ def headline_text(kpis: Mapping[str, Any] | None, *, title: str, html_path: Path
                 line += f" ({reasons[key]})"
             lines.append(line)
     if html_path:
-        lines += ["", f"The full report (with charts) is the HTML part of this message; a copy is kept at "
-                  f"{html_path}."]
+        # The file's name only: a path on the analyst's machine means nothing to the reader (and leaks it).
+        lines += ["", "The full report (with charts) is the HTML part of this message; a copy is kept in the "
+                  f"practice's report folder as {Path(html_path).name}."]
     return "\n".join(lines) + "\n"
 
 
@@ -239,6 +240,25 @@ def send_html(page: str, to: list[str], settings: Any, *, subject: str, text: st
     send_message(msg, to, settings, ssl_context=ssl_context, **retry)
 
 
+HEADLINE_KEYS = ("net_production", "gross_production", "collections")
+
+
+def headline_figure(kpis: Mapping[str, Any] | None) -> str:
+    """``": net production $431,575.53"`` for the subject: the first headline KPI with a value, else "".
+
+    Example:
+        >>> headline_figure({"kpis": {"net_production": None, "gross_production": 1200.5}})
+        ': gross production $1,200.50'
+    """
+    from odnb.kpis.catalog import format_kpi, kpi_label
+
+    values = (kpis or {}).get("kpis") or {}
+    for key in HEADLINE_KEYS:
+        if values.get(key) is not None:
+            return f": {kpi_label(key).lower()} {format_kpi(key, values[key])}"
+    return ""
+
+
 def send_report(result_or_html: Any, to: list[str], settings: Any, subject: str | None = None,
                 text: str | None = None, *, ssl_context: ssl.SSLContext | None = None, **retry: Any) -> None:
     """Mail a report: a :class:`~odnb.reports.run.ReportResult` (HTML file + kpis.json) or an HTML string."""
@@ -251,7 +271,7 @@ def send_report(result_or_html: Any, to: list[str], settings: Any, subject: str 
         name = getattr(result, "title", "") or result.name
     period = (kpis or {}).get("period") or {}
     subject = subject or f"{name} — {profile}" + (
-        f", {period['start']} to {period['end']}" if period.get("start") else "")
+        f", {period['start']} to {period['end']}" if period.get("start") else "") + headline_figure(kpis)
     text = text or headline_text(kpis, title=subject, html_path=html_path)
     send_html(page, to, settings, subject=subject, text=text, ssl_context=ssl_context, **retry)
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from odnb.kpis.catalog import KINDS
+from odnb.kpis.catalog import KINDS, TIMING
 
 KPI_MIMETYPE = "application/vnd.odnb.kpis+json"
 
@@ -47,8 +47,13 @@ def _iso(value: Any) -> str | None:
 
 
 def kpi_payload(values: Any, *, start: Any = None, end: Any = None, profile: str | None = None,
-                reasons: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The JSON document :func:`publish_kpis` hands to the runner (also accepts a Scorecard-like object).
+                reasons: Mapping[str, str] | None = None, as_of: Any = None,
+                clinic: int | None = None) -> dict[str, Any]:
+    """The JSON document :func:`publish_kpis` hands to the runner (also accepts a Scorecard).
+
+    It carries every key given (a Scorecard: every KPI of the contract, null = n/a), the period, ``as_of``
+    (the date snapshot KPIs describe; default the period's end), the clinic (None = whole practice) and
+    each KPI's kind, "period" or "snapshot".
 
     Example:
         >>> kpi_payload({"new_patients": 12.0}, start="2026-10-01", end="2026-10-31", profile="demo")["kpis"]
@@ -58,20 +63,26 @@ def kpi_payload(values: Any, *, start: Any = None, end: Any = None, profile: str
         card = values.to_dict()
         values = card.get("values", {})
         reasons = reasons if reasons is not None else card.get("reasons")
-        start = start if start is not None else card.get("start")
-        end = end if end is not None else card.get("end")
+        start = start if start is not None else (card.get("period") or {}).get("start")
+        end = end if end is not None else (card.get("period") or {}).get("end")
         profile = profile if profile is not None else card.get("profile")
+        as_of = as_of if as_of is not None else card.get("as_of")
+        clinic = clinic if clinic is not None else card.get("clinic")
     kpis = {str(k): _number(str(k), v) for k, v in dict(values).items()}
     return {
         "profile": profile,
         "period": {"start": _iso(start), "end": _iso(end)},
+        "as_of": _iso(as_of if as_of is not None else end),
+        "clinic": None if clinic is None else int(clinic),
         "kpis": kpis,
+        "kinds": {k: TIMING.get(k, "period") for k in kpis},
         "reasons": {str(k): str(v) for k, v in dict(reasons or {}).items()},
     }
 
 
 def publish_kpis(values: Any, *, start: Any = None, end: Any = None, profile: str | None = None,
-                 reasons: Mapping[str, str] | None = None) -> None:
+                 reasons: Mapping[str, str] | None = None, as_of: Any = None,
+                 clinic: int | None = None) -> None:
     """Hand a notebook's headline figures to ``odnb report`` (written to ``<name>-<stamp>.kpis.json``).
 
     Shows a one-line summary in Jupyter; the HTML report shows nothing for it.
@@ -82,7 +93,8 @@ def publish_kpis(values: Any, *, start: Any = None, end: Any = None, profile: st
     """
     from IPython.display import display
 
-    payload = kpi_payload(values, start=start, end=end, profile=profile, reasons=reasons)
+    payload = kpi_payload(values, start=start, end=end, profile=profile, reasons=reasons, as_of=as_of,
+                          clinic=clinic)
     period = payload["period"]
     summary = f"KPIs published: {len(payload['kpis'])} values, {period['start']} to {period['end']}"
     display({KPI_MIMETYPE: payload, "text/plain": summary}, raw=True)
