@@ -91,6 +91,12 @@ def test_sqlite_only_sql_is_refused_with_400(server: object, sql: str) -> None:
     assert "does not exist" in response.json() or "doesn't exist" in response.json()
 
 
+def test_case_expressions_and_if(server: object) -> None:
+    got = rows(server, "SELECT 5 - CASE WHEN 1 <= 0 THEN 0 WHEN 2 < 5 THEN 2 ELSE 5 END AS a, "
+                       "CASE 2 WHEN 1 THEN 'x' WHEN 2 THEN 'y' END AS b, IF(1 > 0, 'yes', 'no') AS c")
+    assert got == [{"a": 3, "b": "y", "c": "yes"}]
+
+
 def test_mysql_functions(server: object) -> None:
     got = rows(
         server,

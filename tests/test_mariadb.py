@@ -195,6 +195,8 @@ def test_trend_provider_and_aging_sql_on_mariadb(office: Any, make_simulator: An
 # The ShortQuery probes that once answered SQLite's way: the simulator must answer each as MariaDB does.
 PROBES = [
     "SELECT 5/2 AS x, 7 DIV 2 AS d, 1/0 AS z",
+    "SELECT 5 - CASE WHEN 1 <= 0 THEN 0 WHEN 2 < 5 THEN 2 ELSE 5 END AS a, "
+    "CASE 2 WHEN 1 THEN 'x' WHEN 2 THEN 'y' END AS b, IF(1 > 0, 'yes', 'no') AS c",
     "SELECT SUM(AptStatus=5)/COUNT(*) AS r FROM appointment",
     "SELECT COUNT(*) AS n FROM patient WHERE LName = 'moore' OR LName = 'SMITH'",
     "SELECT 'abc' = 'ABC' AS same, 'a' < 'B' AS less",

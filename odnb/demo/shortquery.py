@@ -414,7 +414,7 @@ def _rewrite(tree: exp.Expression, tables: set[str]) -> exp.Expression:
             return exp.Anonymous(this="my_curdate", expressions=[])
         if isinstance(node, exp.CurrentTimestamp):
             return exp.Anonymous(this="my_now", expressions=[])
-        if isinstance(node, exp.If):
+        if isinstance(node, exp.If) and not isinstance(node.parent, exp.Case):  # IF(), not a WHEN branch
             return exp.Anonymous(
                 this="my_if",
                 expressions=[node.this, node.args["true"], node.args.get("false") or exp.null()],
