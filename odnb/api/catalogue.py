@@ -92,7 +92,7 @@ class Sync:
         with the Queries permission, one ShortQuery on ``query_change`` instead, when it is set;
       * ``full`` — small reference tables, pulled whole every sync;
       * ``window`` — date-range resources (schedules): the whole range from ``window_days`` before the
-        practice's latest activity onward, replacing that part of the table.
+        practice's latest activity to ``window_ahead_days`` after it, replacing that part of the table.
     Every table is also pulled whole at a full reconcile (``odnb sync --full``, or when the last one is
     older than the reconcile interval): the only way to see deletions.
     """
@@ -102,7 +102,8 @@ class Sync:
     via: tuple[Via, ...] = ()
     query_change: str | None = None  # the table's change column for one ShortQuery (Queries held)
     overlap_minutes: int = 60
-    window_days: int = 7
+    window_days: int = 7  # window: days before the practice's latest activity
+    window_ahead_days: int = 14  # window: days after it (later days are refreshed at each reconcile)
     window_column: str | None = None  # the date column the window covers (schedules: SchedDate)
 
 
@@ -410,7 +411,7 @@ _SYNC: dict[str, Sync] = {
     "appointments": Sync("appointment", "changed"),
     "procedurelogs": Sync("procedurelog", "changed"),
     "claims": Sync("claim", "changed"),
-    "payments": Sync("payment", "changed", overlap_minutes=24 * 60),  # DateEntry is a date
+    "payments": Sync("payment", "changed"),  # DateEntry is a date: the watermark's whole day again
     "claimprocs": Sync("claimproc", "via", (Via("ClaimNum", "claims", "ClaimNum"),
                                             Via("ClaimPaymentNum", "claimpayments", "ClaimPaymentNum")),
                        query_change="SecDateTEdit"),
@@ -420,7 +421,8 @@ _SYNC: dict[str, Sync] = {
     "recalls": Sync("recall", "via", (Via("PatNum", ACTIVITY, "PatNum"),), query_change="DateTStamp"),
     "adjustments": Sync("adjustment", "via", (Via("PatNum", ACTIVITY, "PatNum"),),
                         query_change="SecDateTEdit"),
-    "schedules": Sync("schedule", "window", window_days=7, window_column="SchedDate"),
+    "schedules": Sync("schedule", "window", window_days=1, window_ahead_days=14,
+                      window_column="SchedDate"),
 }
 
 RESOURCES: dict[str, Resource] = {

@@ -232,10 +232,13 @@ class Store:
         """
         res = self.resource(name)
         table = res.sync.table  # type: ignore[union-attr]
-        cols = ", ".join(f'"{s}" AS "{c}"' for c, s in store_columns(res).items())
+        names = store_columns(res)
+        cols = ", ".join(f'"{s}"' for s in names.values())
         sql = f'SELECT {cols} FROM "{table}"' + (f" WHERE {where}" if where else "")
         sql += f' ORDER BY "{res.key}"'
-        return retype(res, self.sql(sql, params))
+        got = self.sql(sql, params)
+        got.columns = list(names)  # DuckDB names are case-insensitive: API names come back in pandas
+        return retype(res, got)
 
     def status(self) -> pd.DataFrame:
         """One row per table: resource, strategy, watermark, last_sync, last_full, rows, backfilled."""

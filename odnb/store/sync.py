@@ -43,7 +43,7 @@ from odnb.store.store import Store, open_store
 log = logging.getLogger("odnb")
 
 RECONCILE_DAYS = 7.0  # default interval between full reconciles (deletions)
-WINDOW_AHEAD_DAYS = 3 * 366  # schedules: how far past the practice's latest activity a window reaches
+WINDOW_AHEAD_DAYS = 3 * 366  # schedules: how far past the practice's latest activity a full pull reaches
 BACKFILL_START = "1990-01-01"  # schedules: where a full pull of a date-range resource starts
 
 
@@ -188,7 +188,7 @@ class _Run:
         assert rule is not None
         before = self.client.request_count
         frame, replace = self._fetch(res, whole)
-        self.changed[name] = frame
+        self.changed[name] = frame if name in self.full_pull else self._really_changed(res, frame)
         self.result.requests_by_table[rule.table] = self.client.request_count - before
         return frame, replace
 
@@ -203,6 +203,24 @@ class _Run:
         if rule.strategy == "changed":
             return self._changed(res), None
         return self._via(res)
+
+    def _really_changed(self, res: Resource, frame: pd.DataFrame) -> pd.DataFrame:
+        """The pulled rows that are new or differ from the stored ones (an overlap window re-sends rows
+        already stored: their children need no refresh)."""
+        if frame.empty or not self.state[res.name]["backfilled"]:
+            return frame
+        keys = [int(k) for k in frame[res.key].dropna()]
+        if not keys:
+            return frame
+        stored = self.store.frame(res.name, f'"{res.key}" IN ({",".join(map(str, keys))})')
+        if stored.empty:
+            return frame
+        cols = [c for c in res.columns if c != "serverDateTime"]  # the answer's time, not the row's
+        mine = frame[cols].astype(str).set_index(frame[res.key].astype("Int64"))
+        theirs = stored[cols].astype(str).set_index(stored[res.key].astype("Int64"))
+        theirs = theirs.reindex(mine.index)
+        same = (theirs.eq(mine) | (theirs.isna() & mine.isna())).all(axis=1)
+        return frame[~same.to_numpy()].reset_index(drop=True)
 
     def _everything(self, res: Resource) -> pd.DataFrame:
         if res.name == "adjustments":
@@ -225,12 +243,13 @@ class _Run:
         if pd.isna(mark):
             self.full_pull.add(res.name)
             return self.client.get(res.name)
-        since = pd.Timestamp(mark).to_pydatetime() - timedelta(minutes=rule.overlap_minutes)
         flt = res.filter(column)
-        value: Any = since.date() if flt is not None and flt.type == "date" else since
+        by_date = flt is not None and flt.type == "date"  # a date filter re-reads the watermark's whole day
+        since = pd.Timestamp(mark).to_pydatetime() - timedelta(minutes=0 if by_date else rule.overlap_minutes)
+        value: Any = since.date() if by_date else since
         frame = self.client.get(res.name, **{column: value})
         if column in frame.columns and len(frame):
-            floor = pd.Timestamp(since.date() if flt is not None and flt.type == "date" else since)
+            floor = pd.Timestamp(since.date() if by_date else since)
             older = int((frame[column] < floor).sum())
             if older:
                 log.warning("%s: the server sent %d rows changed before %s=%s: it seems to ignore the filter "
@@ -325,12 +344,13 @@ class _Run:
         assert rule is not None and res.date_range is not None and rule.window_column
         start_name, end_name = res.date_range
         latest = self._latest_activity()
-        end = (latest + timedelta(days=WINDOW_AHEAD_DAYS)).date().isoformat()
         if whole or not self.state[res.name]["backfilled"]:
             start = BACKFILL_START
+            end = (latest + timedelta(days=WINDOW_AHEAD_DAYS)).date().isoformat()
             self.full_pull.add(res.name)
         else:
             start = (latest - timedelta(days=rule.window_days)).date().isoformat()
+            end = (latest + timedelta(days=rule.window_ahead_days)).date().isoformat()
         frame = self.client.get(res.name, **{start_name: start, end_name: end})
         col = rule.window_column
         return frame, f"(\"{col}\" >= TIMESTAMP '{start}' AND \"{col}\" <= TIMESTAMP '{end}')" + (
