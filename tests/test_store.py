@@ -209,7 +209,8 @@ def test_advance_is_stamped_and_rejects_bad_days(practice: Path) -> None:
     result = advance(practice, days=1, seed=2)
     con = sqlite3.connect(practice)
     day = result.first_day.isoformat()
-    stamped = con.execute("SELECT COUNT(*) FROM procedurelog WHERE substr(DateTStamp, 1, 10) = ?", (day,)).fetchone()
+    stamped = con.execute("SELECT COUNT(*) FROM procedurelog WHERE substr(DateTStamp, 1, 10) = ?",
+                          (day,)).fetchone()
     assert stamped[0] >= result.inserted["procedurelog"] > 0
     assert con.execute("SELECT COUNT(*) FROM payment WHERE DateEntry = ?", (day,)).fetchone()[0] \
         == result.inserted["payment"]
