@@ -321,7 +321,8 @@ def scorecard(
     the server. The card's notes say the store's as-of time.
     """
     client = data_source(client, source)
-    if getattr(client, "as_of", None) is not None or type(client).__name__ == "StoreReader":
+    inner = client.client if isinstance(client, PracticeData) else client
+    if type(inner).__name__ == "StoreReader":
         use_queries, adjustments = False, "per_patient"  # every table is local: nothing costs a request
     s, e = period(start, end)
     _options(writeoff_mode, ratio_denominator, active_months)
