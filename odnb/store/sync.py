@@ -110,7 +110,8 @@ class _Run:
         self.reconcile_days = reconcile_days
         self.use_queries = use_queries
         self.now = datetime.now().replace(microsecond=0)
-        self.changed: dict[str, pd.DataFrame] = {}  # resource -> rows pulled this run
+        self.pulled: dict[str, pd.DataFrame] = {}  # resource -> rows pulled this run
+        self.changed: dict[str, pd.DataFrame] = {}  # resource -> of those, the new or changed rows
         self.full_pull: set[str] = set()  # resources pulled whole this run
         self.state = {row["resource"]: row for row in store.status().to_dict("records")}
 
@@ -188,7 +189,10 @@ class _Run:
         assert rule is not None
         before = self.client.request_count
         frame, replace = self._fetch(res, whole)
-        self.changed[name] = frame if name in self.full_pull else self._really_changed(res, frame)
+        self.pulled[name] = frame
+        # Children and activity follow only rows that are new or differ from the stored ones (a whole pull
+        # of an unchanged table names no patient with activity).
+        self.changed[name] = self._really_changed(res, frame)
         self.result.requests_by_table[rule.table] = self.client.request_count - before
         return frame, replace
 
@@ -212,7 +216,8 @@ class _Run:
         keys = [int(k) for k in frame[res.key].dropna()]
         if not keys:
             return frame
-        stored = self.store.frame(res.name, f'"{res.key}" IN ({",".join(map(str, keys))})')
+        stored = self.store.frame(res.name) if len(keys) > 1000 else \
+            self.store.frame(res.name, f'"{res.key}" IN ({",".join(map(str, keys))})')
         if stored.empty:
             return frame
         cols = [c for c in res.columns if c != "serverDateTime"]  # the answer's time, not the row's
@@ -231,7 +236,7 @@ class _Run:
         return self.client.get(res.name)
 
     def _all_patnums(self) -> list[int]:
-        pats = self.changed.get("patients/Simple")
+        pats = self.pulled.get("patients/Simple")
         if pats is not None and "patients/Simple" in self.full_pull:
             return [int(p) for p in pats["PatNum"].dropna()]
         return [int(p) for p in self.store.sql("SELECT PatNum FROM patient")["PatNum"]]
@@ -359,7 +364,7 @@ class _Run:
     def _latest_activity(self) -> datetime:
         """The practice's clock, read from its data: the latest change stamp pulled or stored."""
         stamps = []
-        for name, frame in self.changed.items():
+        for name, frame in self.pulled.items():
             col = catalogue.RESOURCES[name].change_filter
             if col and col in frame.columns and frame[col].notna().any():
                 stamps.append(pd.Timestamp(frame[col].max()).to_pydatetime())
