@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "odnb.api.config_cli",
     "odnb.api.doctor",
     "odnb.api.get",
+    "odnb.store.cli",
     "odnb.reports.run",
     "odnb.reports.schedule",
 )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -66,6 +66,48 @@ class Filter:
 
 
 @dataclass(frozen=True)
+class Via:
+    """Refresh a table through a parent: one request per key of the parent's changed rows.
+
+    ``parent`` is a resource name, or :data:`ACTIVITY` (every PatNum seen in this sync's changed rows);
+    ``param`` is this resource's filter that takes the parent's ``column`` value.
+    """
+
+    param: str
+    parent: str
+    column: str
+
+
+ACTIVITY = "*activity*"  # Via.parent: patients with activity (any changed row naming their PatNum)
+
+
+@dataclass(frozen=True)
+class Sync:
+    """How ``odnb sync`` keeps a resource's store table current (read by :mod:`odnb.store.sync`).
+
+    ``strategy``:
+      * ``changed`` — the resource's ``change_filter`` (DateTStamp / SecDateTEdit / DateEntry) from the
+        table's watermark minus ``overlap_minutes`` (clock skew and late commits);
+      * ``via`` — through parents (``via`` rules): ClaimNum of changed claims, PayNum of new payments, ...;
+        with the Queries permission, one ShortQuery on ``query_change`` instead, when it is set;
+      * ``full`` — small reference tables, pulled whole every sync;
+      * ``window`` — date-range resources (schedules): the whole range from ``window_days`` before the
+        practice's latest activity to ``window_ahead_days`` after it, replacing that part of the table.
+    Every table is also pulled whole at a full reconcile (``odnb sync --full``, or when the last one is
+    older than the reconcile interval): the only way to see deletions.
+    """
+
+    table: str  # the Open Dental table name: the store's table
+    strategy: str  # changed | via | full | window
+    via: tuple[Via, ...] = ()
+    query_change: str | None = None  # the table's change column for one ShortQuery (Queries held)
+    overlap_minutes: int = 60
+    window_days: int = 7  # window: days before the practice's latest activity
+    window_ahead_days: int = 14  # window: days after it (later days are refreshed at each reconcile)
+    window_column: str | None = None  # the date column the window covers (schedules: SchedDate)
+
+
+@dataclass(frozen=True)
 class Resource:
     """One list GET of the Open Dental API."""
 
@@ -82,6 +124,7 @@ class Resource:
     enum_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
     doc: str = ""
     notes: str = ""
+    sync: Sync | None = None  # how the local store keeps it current (None: not stored)
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -483,7 +526,40 @@ _R = [
     ),
 ]
 
-RESOURCES: dict[str, Resource] = {r.name: r for r in _R}
+# How the local store keeps each table current (``odnb sync``), in sync order: parents before the tables
+# refreshed through them. ``patients`` (the Patient Select subset of patients/Simple) is not stored.
+_SYNC: dict[str, Sync] = {
+    "providers": Sync("provider", "changed"),
+    "operatories": Sync("operatory", "full"),
+    "clinics": Sync("clinic", "full"),
+    "definitions": Sync("definition", "full"),
+    "carriers": Sync("carrier", "full"),
+    "insplans": Sync("insplan", "full"),
+    "procedurecodes": Sync("procedurecode", "changed"),
+    "patients/Simple": Sync("patient", "changed"),
+    "inssubs": Sync("inssub", "changed"),
+    "appointments": Sync("appointment", "changed"),
+    "procedurelogs": Sync("procedurelog", "changed"),
+    "claims": Sync("claim", "changed"),
+    "payments": Sync("payment", "changed"),  # DateEntry is a date: the watermark's whole day again
+    "claimprocs": Sync("claimproc", "via", (Via("ClaimNum", "claims", "ClaimNum"),
+                                            Via("ClaimPaymentNum", "claimpayments", "ClaimPaymentNum")),
+                       query_change="SecDateTEdit"),
+    "paysplits": Sync("paysplit", "via", (Via("PayNum", "payments", "PayNum"),), query_change="SecDateTEdit"),
+    "patplans": Sync("patplan", "via", (Via("PatNum", "patients/Simple", "PatNum"),),
+                     query_change="SecDateTEdit"),
+    "recalls": Sync("recall", "via", (Via("PatNum", ACTIVITY, "PatNum"),), query_change="DateTStamp"),
+    "adjustments": Sync("adjustment", "via", (Via("PatNum", ACTIVITY, "PatNum"),),
+                        query_change="SecDateTEdit"),
+    "schedules": Sync("schedule", "window", window_days=1, window_ahead_days=14,
+                      window_column="SchedDate"),
+}
+
+RESOURCES: dict[str, Resource] = {
+    r.name: replace(r, sync=_SYNC[r.name]) if r.name in _SYNC else r for r in _R
+}
+# The stored resources, in sync order.
+SYNCED: tuple[str, ...] = tuple(name for name in _SYNC if name in RESOURCES)
 
 # ShortQuery: PUT queries/ShortQuery with {"SqlCommand": ...}; at most 100 rows per call, in every mode.
 SHORTQUERY_PATH = "queries/ShortQuery"

@@ -65,7 +65,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     build = sub.add_parser("build", help="build (or reuse) the cached demo practice and print its row counts")
     _practice_args(build)
+    build.add_argument("--json", action="store_true", help="print the path and row counts as one JSON object")
     build.set_defaults(func=_build)
+
+    advance = sub.add_parser("advance", help="move the cached demo practice forward by N days of activity")
+    advance.add_argument("--days", type=int, default=1, metavar="N", help="days to simulate (default 1)")
+    advance.add_argument("--json", action="store_true", help="print what was written as one JSON object")
+    _practice_args(advance)
+    advance.set_defaults(func=_advance)
 
 
 def _practice_args(parser: argparse.ArgumentParser) -> None:
@@ -159,12 +166,36 @@ def _build(args: argparse.Namespace) -> int:
     from odnb.demo.schema import table_names
 
     path = demo_database(_spec(args))  # type: ignore[arg-type]
-    print(path)
     con = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
     try:
-        for table in table_names(con):
-            count = con.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
-            print(f"  {table:<16} {count:>9,}")
+        counts = {t: con.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in table_names(con)}
     finally:
         con.close()
+    if getattr(args, "json", False):
+        import json
+
+        print(json.dumps({"database": str(path), "tables": counts}))
+        return 0
+    print(path)
+    for table, count in counts.items():
+        print(f"  {table:<16} {count:>9,}")
+    return 0
+
+
+def _advance(args: argparse.Namespace) -> int:
+    import json
+
+    from odnb.demo.advance import advance_demo
+
+    if not 1 <= args.days <= 366:
+        raise SystemExit(f"odnb demo advance: --days must be 1-366, got {args.days}")
+    result = advance_demo(args.days, _spec(args))
+    if args.json:
+        print(json.dumps(result.to_dict()))
+        return 0
+    changed = lambda c: ", ".join(f"{t} {n}" for t, n in sorted(c.items())) or "none"  # noqa: E731
+    print(f"{result.path}: {result.first_day} to {result.last_day}")
+    print(f"  inserted: {changed(result.inserted)}")
+    print(f"  updated:  {changed(result.updated)}")
+    print(f"  deleted:  {changed(result.deleted)}")
     return 0

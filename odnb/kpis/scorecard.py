@@ -266,11 +266,47 @@ def adjustments_cost(client: Any, patients: int) -> str:
     )
 
 
+STORE_MAX_AGE_HOURS = 26.0  # source="auto" reads the store when its last complete sync is this recent
+
+
+def data_source(client: Any, source: Literal["auto", "store", "api"] = "auto",
+                max_age_hours: float = STORE_MAX_AGE_HOURS) -> Any:
+    """What the KPIs read: the client (API) or a reader over its practice's local store.
+
+    ``"store"`` insists on the store (an error if it was never synced); ``"auto"`` uses it when its last
+    complete sync is at most ``max_age_hours`` old, else the API.
+
+    >>> data = data_source(odnb.connect("north"), "auto")       # doctest: +SKIP
+    """
+    _check_choice("source", source, ("auto", "store", "api"))
+    if source == "api" or isinstance(client, PracticeData) or not hasattr(client, "profile"):
+        return client
+    from datetime import datetime, timedelta
+
+    from odnb.store.reader import StoreReader
+    from odnb.store.store import StoreError, open_store
+
+    try:
+        store = open_store(client.profile, read_only=True)
+        as_of = store.as_of
+    except StoreError:
+        if source == "store":
+            raise
+        return client
+    if as_of is None and source == "store":
+        raise KPIInputError("the local store has not finished its first sync: run `odnb sync` first")
+    if source == "store" or (as_of is not None and datetime.now() - as_of <= timedelta(hours=max_age_hours)):
+        return StoreReader(store)
+    store.close()
+    return client
+
+
 def scorecard(
     client: Any,
     start: object,
     end: object,
     *,
+    source: Literal["auto", "store", "api"] = "api",
     writeoff_mode: WriteoffMode = "payment_date",
     ratio_denominator: Denominator = "net",
     active_months: int = 18,
@@ -295,7 +331,15 @@ def scorecard(
 
     ``client`` is an odnb Client, or a :class:`PracticeData` to share fetched tables with other calls.
     A KPI whose data could not be fetched is None with the one-line cause in ``reasons``.
+
+    ``source``: ``"store"`` computes from the practice's local store (``odnb sync``; adjustments
+    included, no request), ``"auto"`` does when the store is fresh (:func:`data_source`), ``"api"`` asks
+    the server. The card's notes say the store's as-of time.
     """
+    client = data_source(client, source)
+    inner = client.client if isinstance(client, PracticeData) else client
+    if type(inner).__name__ == "StoreReader":
+        use_queries, adjustments = False, "per_patient"  # every table is local: nothing costs a request
     s, e = period(start, end)
     _options(writeoff_mode, ratio_denominator, active_months)
     _check_choice("adjustments", adjustments, ("auto", "per_patient", "skip"))
@@ -315,6 +359,10 @@ def scorecard(
         "as_of": snap.isoformat(),
     }
     card = Scorecard(start=s, end=e, values={}, options=options, as_of=snap, clinic=clinic)
+    stored_at = getattr(data.client, "as_of", None)
+    if type(data.client).__name__ == "StoreReader":
+        card.notes.append(f"from the local store, as of {stored_at:%Y-%m-%d %H:%M}" if stored_at else
+                          "from the local store")
 
     if _use_sql(data, use_queries):
         from odnb.kpis import sql

@@ -361,7 +361,21 @@ def register(subparsers: Any) -> None:
                         help="notebook parameter (JSON values parsed: 3, true; else text)")
     parser.add_argument("--out", type=Path, help="output folder (default: $ODNB_REPORTS_DIR/<profile>)")
     parser.add_argument("--email", nargs="+", metavar="ADDR", help="mail the report (needs [mail] in config)")
+    parser.add_argument("--sync", action="store_true",
+                        help="sync the practice's local store first (odnb sync), so the report reads it")
     parser.set_defaults(func=_cmd_report)
+
+
+def sync_before_report(profile: str | None) -> str | None:
+    """``odnb report --sync``: bring the profile's store up to date; the one-line error, or None."""
+    from odnb.store.many import sync_profiles
+
+    result = sync_profiles([profile])[0]
+    if result.error:
+        return result.error
+    print(f"odnb report: store synced ({result.kind}, {result.requests} requests, as of {result.as_of})",
+          file=sys.stderr)
+    return None
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -370,6 +384,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     try:
         params = expand_parameters(parse_parameter_pairs(args.parameter))
+        if getattr(args, "sync", False):
+            failed = sync_before_report(args.profile)
+            if failed:  # the report still runs: source="auto" falls back to the API if the store is stale
+                print(f"odnb report: the store could not be synced: {failed}", file=sys.stderr)
         result = run_report(args.notebook, profile=args.profile, parameters=params, out_dir=args.out,
                             email=args.email)
     except (ReportError, PeriodError, InputError) as exc:

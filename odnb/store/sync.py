@@ -1,0 +1,404 @@
+"""``sync(client)``: bring a practice's store up to date with the fewest requests its key allows.
+
+The first run backfills every table (the request count and ETA said up front; each table is committed as
+it completes, so a killed backfill continues with the tables it had not finished). Later runs are
+incremental, one strategy per resource read from the catalogue (:class:`odnb.api.catalogue.Sync`):
+change filters from each table's watermark minus an overlap window; tables without a change filter
+through their parents (claimprocs by ClaimNum of changed claims, paysplits by PayNum of new payments,
+adjustments and recalls by PatNum of patients with activity — adjustments with one ShortQuery when the key
+holds Queries); small reference tables in full; schedules by a date window. A refresh through parents
+that would cost more requests than pulling the table whole pulls it whole. Every incremental run writes
+in ONE transaction: killed midway, the store keeps its previous consistent state.
+
+Deletions are invisible to change filters: a full reconcile (``full=True``, or when the last one is older
+than ``reconcile_days``, default 7) pulls every table whole and replaces it.
+
+All pulls go through the client's public paging (``Client.get`` / ``iter_pages`` / ``query``), so its
+completeness checks (server page caps, servers ignoring Offset) apply.
+
+Example:
+    >>> import odnb
+    >>> result = sync(odnb.connect("myoffice"))                 # doctest: +SKIP
+    >>> result.requests, result.tables["procedurelog"]          # doctest: +SKIP
+    (37, 44391)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from odnb.api import catalogue
+from odnb.api.catalogue import ACTIVITY, Resource
+from odnb.api.errors import ODError, PermissionDenied
+from odnb.store.store import Store, open_store
+
+log = logging.getLogger("odnb")
+
+RECONCILE_DAYS = 7.0  # default interval between full reconciles (deletions)
+WINDOW_AHEAD_DAYS = 3 * 366  # schedules: how far past the practice's latest activity a full pull reaches
+BACKFILL_START = "1990-01-01"  # schedules: where a full pull of a date-range resource starts
+
+
+@dataclass
+class SyncResult:
+    """What one practice's sync did. ``to_dict()`` is the ``odnb sync --json`` object."""
+
+    profile: str
+    requests: int = 0
+    rows_written: int = 0
+    store: str = ""
+    as_of: str | None = None
+    tables: dict[str, int] = field(default_factory=dict)
+    kind: str = "incremental"  # backfill | incremental | reconcile
+    deleted: int = 0
+    seconds: float = 0.0
+    requests_by_table: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.error is None:
+            data.pop("error")
+        return data
+
+
+def sync(
+    client: Any,
+    *,
+    full: bool = False,
+    reconcile_days: float = RECONCILE_DAYS,
+    store: Store | None = None,
+    use_queries: bool | str = "auto",
+) -> SyncResult:
+    """Sync the store of ``client``'s practice; see the module doc. ``use_queries``: "auto" uses
+    ShortQuery for adjustments when the key holds Queries (learnt once, re-checked at each reconcile)."""
+    started = time.monotonic()
+    own = store is None
+    store = store or open_store(client.profile)
+    before = client.request_count
+    result = SyncResult(profile=client.profile.name, store=str(store.path))
+    try:
+        _Run(client, store, result, full=full, reconcile_days=reconcile_days, use_queries=use_queries).go()
+    finally:
+        result.requests = client.request_count - before
+        result.seconds = round(time.monotonic() - started, 3)
+        as_of = store.as_of
+        result.as_of = as_of.isoformat(timespec="seconds") if as_of else None
+        result.tables = {t: int(n) for t, n in store.run('SELECT "table", rows FROM _sync')}
+        if own:
+            store.close()
+    return result
+
+
+class _Run:
+    """One sync of one practice (state shared by the table pulls)."""
+
+    def __init__(self, client: Any, store: Store, result: SyncResult, *, full: bool, reconcile_days: float,
+                 use_queries: bool | str) -> None:
+        self.client = client
+        self.store = store
+        self.result = result
+        self.full = full
+        self.reconcile_days = reconcile_days
+        self.use_queries = use_queries
+        self.now = datetime.now().replace(microsecond=0)
+        self.pulled: dict[str, pd.DataFrame] = {}  # resource -> rows pulled this run
+        self.changed: dict[str, pd.DataFrame] = {}  # resource -> of those, the new or changed rows
+        self.full_pull: set[str] = set()  # resources pulled whole this run
+        self.state = {row["resource"]: row for row in store.status().to_dict("records")}
+
+    # --- plan -------------------------------------------------------------------------------------
+
+    def go(self) -> None:
+        names = list(catalogue.SYNCED)
+        pending = [n for n in names if not self.state[n]["backfilled"]]
+        due = self.full or self._reconcile_due()
+        if pending:
+            self.result.kind = "backfill"
+            self._announce(pending)
+            self._backfill(names, pending)
+            return
+        self.result.kind = "reconcile" if due else "incremental"
+        plans = {n: self._pull(n, whole=due) for n in names}
+        self.store.run("BEGIN TRANSACTION")
+        try:
+            for name in names:
+                self._apply(name, *plans[name], whole=due)
+            self.store.run("COMMIT")
+        except BaseException:
+            self.store.run("ROLLBACK")
+            raise
+
+    def _reconcile_due(self) -> bool:
+        last = [row["last_full"] for row in self.state.values()]
+        if any(pd.isna(t) for t in last):
+            return True
+        oldest = min(pd.Timestamp(t) for t in last).to_pydatetime()
+        return self.now - oldest >= timedelta(days=self.reconcile_days)
+
+    def _backfill(self, names: list[str], pending: list[str]) -> None:
+        """Tables not yet backfilled are pulled whole, each committed as it completes (resumable);
+        the others are brought up to date incrementally in the same run, so parents are current."""
+        for name in names:
+            whole = name in pending
+            plan = self._pull(name, whole=whole)
+            self.store.run("BEGIN TRANSACTION")
+            try:
+                self._apply(name, *plan, whole=whole)
+                self.store.run("COMMIT")
+            except BaseException:
+                self.store.run("ROLLBACK")
+                raise
+
+    def _announce(self, pending: list[str]) -> None:
+        """Say the backfill's cost before it starts: requests from the last known row counts (or at least
+        one page per table) and the time at this key's pace."""
+        size = self.client.profile.page_size
+        interval = getattr(self.client._transport, "min_interval", 0.0)
+        pages = sum(self._pages_of(n, size) for n in pending)
+        eta = f", about {_duration(pages * interval)} at 1 request / {interval:g} s" if interval else ""
+        self._say(f"backfill of {len(pending)} tables: at least {pages} requests{eta}; resumable "
+                  "(tables already done are kept if it is interrupted)")
+
+    def _pages_of(self, name: str, size: int) -> int:
+        rows = self.client._load_estimates() if hasattr(self.client, "_load_estimates") else {}
+        known = [v for k, v in rows.items() if k.startswith(name + "?") and isinstance(v, int)]
+        if name == "adjustments":
+            return max(1, int(self.state["patients/Simple"]["rows"] or 0))
+        return (max(known) // size + 1) if known else 1
+
+    def _say(self, text: str) -> None:
+        log.info("%s: %s", self.client.profile.name, text)
+        if getattr(self.client, "progress", False):
+            print(f"odnb sync {self.client.profile.name}: {text}", file=sys.stderr)
+
+    # --- pulls ------------------------------------------------------------------------------------
+
+    def _pull(self, name: str, *, whole: bool) -> tuple[pd.DataFrame, str | None]:
+        """(rows, replace condition) for one resource; ``replace`` deletes the stored part the pull covers."""
+        res = catalogue.RESOURCES[name]
+        rule = res.sync
+        assert rule is not None
+        before = self.client.request_count
+        frame, replace = self._fetch(res, whole)
+        self.pulled[name] = frame
+        # Children and activity follow only rows that are new or differ from the stored ones (a whole pull
+        # of an unchanged table names no patient with activity).
+        self.changed[name] = self._really_changed(res, frame)
+        self.result.requests_by_table[rule.table] = self.client.request_count - before
+        return frame, replace
+
+    def _fetch(self, res: Resource, whole: bool) -> tuple[pd.DataFrame, str | None]:
+        rule = res.sync
+        assert rule is not None
+        if rule.strategy == "window":
+            return self._window(res, whole)
+        if whole or rule.strategy == "full":
+            self.full_pull.add(res.name)
+            return self._everything(res), "true"
+        if rule.strategy == "changed":
+            return self._changed(res), None
+        return self._via(res)
+
+    def _really_changed(self, res: Resource, frame: pd.DataFrame) -> pd.DataFrame:
+        """The pulled rows that are new or differ from the stored ones (an overlap window re-sends rows
+        already stored: their children need no refresh)."""
+        if frame.empty or not self.state[res.name]["backfilled"]:
+            return frame
+        keys = [int(k) for k in frame[res.key].dropna()]
+        if not keys:
+            return frame
+        stored = self.store.frame(res.name) if len(keys) > 1000 else \
+            self.store.frame(res.name, f'"{res.key}" IN ({",".join(map(str, keys))})')
+        if stored.empty:
+            return frame
+        cols = [c for c in res.columns if c != "serverDateTime"]  # the answer's time, not the row's
+        mine = frame[cols].astype(str).set_index(frame[res.key].astype("Int64"))
+        theirs = stored[cols].astype(str).set_index(stored[res.key].astype("Int64"))
+        theirs = theirs.reindex(mine.index)
+        same = (theirs.eq(mine) | (theirs.isna() & mine.isna())).all(axis=1)
+        return frame[~same.to_numpy()].reset_index(drop=True)
+
+    def _everything(self, res: Resource) -> pd.DataFrame:
+        if res.name == "adjustments":
+            frame = self._adjustments_query(None)
+            if frame is not None:
+                return frame
+            return self.client.adjustments_all(self._all_patnums())
+        return self.client.get(res.name)
+
+    def _all_patnums(self) -> list[int]:
+        pats = self.pulled.get("patients/Simple")
+        if pats is not None and "patients/Simple" in self.full_pull:
+            return [int(p) for p in pats["PatNum"].dropna()]
+        return [int(p) for p in self.store.sql("SELECT PatNum FROM patient")["PatNum"]]
+
+    def _changed(self, res: Resource) -> pd.DataFrame:
+        rule, column = res.sync, res.change_filter
+        assert rule is not None and column is not None
+        mark = self.state[res.name]["watermark"]
+        if pd.isna(mark):
+            self.full_pull.add(res.name)
+            return self.client.get(res.name)
+        flt = res.filter(column)
+        by_date = flt is not None and flt.type == "date"  # a date filter re-reads the watermark's whole day
+        since = pd.Timestamp(mark).to_pydatetime() - timedelta(minutes=0 if by_date else rule.overlap_minutes)
+        value: Any = since.date() if by_date else since
+        frame = self.client.get(res.name, **{column: value})
+        if column in frame.columns and len(frame):
+            floor = pd.Timestamp(since.date() if by_date else since)
+            older = int((frame[column] < floor).sum())
+            if older:
+                log.warning("%s: the server sent %d rows changed before %s=%s: it seems to ignore the filter "
+                            "(an older Open Dental?), so refreshes cost a full pull", res.name, older, column,
+                            value)
+        return frame
+
+    def _via(self, res: Resource) -> tuple[pd.DataFrame, str | None]:
+        rule = res.sync
+        assert rule is not None
+        if rule.query_change and res.name == "adjustments":
+            mark = self.store.sql(f'SELECT MAX("{rule.query_change}") AS m FROM "{rule.table}"')["m"].iloc[0]
+            if not pd.isna(mark):
+                since = pd.Timestamp(mark).to_pydatetime() - timedelta(minutes=rule.overlap_minutes)
+                frame = self._adjustments_query(since)
+                if frame is not None:
+                    return frame, None
+        params: list[tuple[str, int]] = []
+        for via in rule.via:
+            if via.parent != ACTIVITY and via.parent not in catalogue.RESOURCES:
+                continue  # a parent this catalogue does not know yet (claimpayments)
+            if via.parent != ACTIVITY and via.parent in self.full_pull:
+                self.full_pull.add(res.name)
+                return self.client.get(res.name), "true"  # parent pulled whole: so is the child
+            keys = self._activity() if via.parent == ACTIVITY else self._keys(via.parent, via.column)
+            params += [(via.param, k) for k in keys if k > 0]
+        params = list(dict.fromkeys(params))
+        whole_cost = self._pages_of(res.name, self.client.profile.page_size)
+        stored = int(self.state[res.name]["rows"] or 0)
+        whole_cost = max(whole_cost, stored // self.client.profile.page_size + 1)
+        if len(params) > whole_cost and res.name != "adjustments":
+            self.full_pull.add(res.name)
+            return self.client.get(res.name), "true"  # cheaper whole (and it sees deletions)
+        if not params:
+            return pd.DataFrame(columns=list(res.columns)), None
+        if res.name == "adjustments":
+            return self.client.adjustments_all([k for _, k in params]), None
+        parts = [self.client.get(res.name, **{p: k}) for p, k in params]
+        frame = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
+            else pd.DataFrame(columns=list(res.columns))
+        # A parent's key pulled completely: its stored children that are gone were deleted.
+        replace = " OR ".join(f'"{p}" = {int(k)}' for p, k in params) if len(params) <= 500 else None
+        return frame, replace
+
+    def _keys(self, parent: str, column: str) -> list[int]:
+        frame = self.changed.get(parent)
+        if frame is None or column not in frame.columns:
+            return []
+        return sorted({int(k) for k in frame[column].dropna()})
+
+    def _activity(self) -> list[int]:
+        pats: set[int] = set()
+        for frame in self.changed.values():
+            if "PatNum" in frame.columns and len(frame):
+                pats.update(int(p) for p in frame["PatNum"].dropna())
+        return sorted(pats)
+
+    def _queries_allowed(self) -> bool:
+        if self.use_queries is False:
+            return False
+        known = self.store.meta("queries_allowed")
+        return known != "false" or self.use_queries is True or self.result.kind != "incremental"
+
+    def _adjustments_query(self, since: datetime | None) -> pd.DataFrame | None:
+        """Adjustments by one ShortQuery (Queries permission), or None when the key does not hold it."""
+        if not self._queries_allowed():
+            return None
+        from odnb.api.frames import type_frame
+
+        res = catalogue.RESOURCES["adjustments"]
+        where = f" WHERE a.SecDateTEdit >= '{since:%Y-%m-%d %H:%M:%S}'" if since else ""
+        sql = ("SELECT a.*, d.ItemName AS adjType FROM adjustment a "
+               f"LEFT JOIN definition d ON d.DefNum = a.AdjType{where} ORDER BY a.AdjNum")
+        try:
+            rows = self.client.query(sql)
+        except PermissionDenied:
+            self.store.set_meta("queries_allowed", "false")
+            return None
+        except ODError as exc:
+            log.warning("adjustments by ShortQuery failed (%s); falling back to the list endpoint", exc)
+            return None
+        self.store.set_meta("queries_allowed", "true")
+        raw = rows.astype(object).where(rows.notna(), None)
+        for col in raw.columns:  # ShortQuery dates come back as datetimes: give the API's text
+            if pd.api.types.is_datetime64_any_dtype(rows[col]):
+                raw[col] = rows[col].dt.strftime("%Y-%m-%d %H:%M:%S").where(rows[col].notna(), "0001-01-01")
+        frame = type_frame(res, raw.to_dict("records"))
+        return frame[list(res.columns)]
+
+    def _window(self, res: Resource, whole: bool) -> tuple[pd.DataFrame, str]:
+        rule = res.sync
+        assert rule is not None and res.date_range is not None and rule.window_column
+        start_name, end_name = res.date_range
+        latest = self._latest_activity()
+        if whole or not self.state[res.name]["backfilled"]:
+            start = BACKFILL_START
+            end = (latest + timedelta(days=WINDOW_AHEAD_DAYS)).date().isoformat()
+            self.full_pull.add(res.name)
+        else:
+            start = (latest - timedelta(days=rule.window_days)).date().isoformat()
+            end = (latest + timedelta(days=rule.window_ahead_days)).date().isoformat()
+        frame = self.client.get(res.name, **{start_name: start, end_name: end})
+        col = rule.window_column
+        return frame, f"(\"{col}\" >= TIMESTAMP '{start}' AND \"{col}\" <= TIMESTAMP '{end}')" + (
+            ' OR true' if start == BACKFILL_START else "")
+
+    def _latest_activity(self) -> datetime:
+        """The practice's clock, read from its data: the latest change stamp pulled or stored."""
+        stamps = []
+        for name, frame in self.pulled.items():
+            col = catalogue.RESOURCES[name].change_filter
+            if col and col in frame.columns and frame[col].notna().any():
+                stamps.append(pd.Timestamp(frame[col].max()).to_pydatetime())
+        stamps += [pd.Timestamp(r["watermark"]).to_pydatetime() for r in self.state.values()
+                   if not pd.isna(r["watermark"])]
+        return max(stamps) if stamps else self.now
+
+    # --- writing ----------------------------------------------------------------------------------
+
+    def _apply(self, name: str, frame: pd.DataFrame, replace: str | None, *, whole: bool) -> None:
+        res = catalogue.RESOURCES[name]
+        rule = res.sync
+        assert rule is not None
+        store = self.store
+        written, gone = store.write(res, frame, replace=replace)
+        after = int(store.run(f'SELECT COUNT(*) FROM "{rule.table}"')[0][0])
+        if gone:
+            self.result.deleted += gone
+            log.info("%s: %d rows no longer on the server were removed", rule.table, gone)
+        self.result.rows_written += written
+        column = res.change_filter
+        mark = None
+        if column:
+            mark = store.run(f'SELECT MAX("{column}") FROM "{rule.table}"')[0][0]
+        pulled_whole = name in self.full_pull
+        store.run(
+            'UPDATE _sync SET watermark = ?, last_sync = ?, rows = ?, backfilled = true, '
+            'last_full = CASE WHEN ? THEN ? ELSE last_full END WHERE "table" = ?',
+            [mark, self.now, after, pulled_whole or whole, self.now, rule.table])
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{math.ceil(seconds)} s"
+    if seconds < 90 * 60:
+        return f"{math.ceil(seconds / 60)} minutes"
+    return f"{seconds / 3600:.1f} hours"
