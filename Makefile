@@ -6,14 +6,20 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install git-filter demo test lint nbval bench lab shell clean
+.PHONY: install git-filter kernel-charts demo test lint nbval bench lab shell clean
 
-install: $(STAMP) git-filter
+install: $(STAMP) git-filter kernel-charts
 
 # Notebooks are stored in git without outputs (they can hold patient data): nbstripout as a clean filter in
 # this clone's own .git/config; .gitattributes routes every *.ipynb through it.
 git-filter: $(STAMP)
 	@$(BIN)/python -m odnb.lab install-git-filter .
+
+# Every kernel of this virtualenv draws Altair charts without the internet (odnb.reports.charts).
+kernel-charts: $(STAMP)
+	@mkdir -p $(VENV)/etc/ipython
+	@printf '%s\n' "# written by make install: offline Altair charts in every kernel of this virtualenv" \
+	  'c.InteractiveShellApp.extensions = ["odnb.reports.charts"]' > $(VENV)/etc/ipython/ipython_kernel_config.py
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "odnb needs Python 3.11 or newer: run make PYTHON=python3.11 (or newer)")'
