@@ -6,9 +6,20 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint nbval bench lab clean
+.PHONY: install git-filter kernel-charts demo test lint nbval bench lab shell clean
 
-install: $(STAMP)
+install: $(STAMP) git-filter kernel-charts
+
+# Notebooks are stored in git without outputs (they can hold patient data): nbstripout as a clean filter in
+# this clone's own .git/config; .gitattributes routes every *.ipynb through it.
+git-filter: $(STAMP)
+	@$(BIN)/python -m odnb.lab install-git-filter .
+
+# Every kernel of this virtualenv draws Altair charts without the internet (odnb.reports.charts).
+kernel-charts: $(STAMP)
+	@mkdir -p $(VENV)/etc/ipython
+	@printf '%s\n' "# written by make install: offline Altair charts in every kernel of this virtualenv" \
+	  'c.InteractiveShellApp.extensions = ["odnb.reports.charts"]' > $(VENV)/etc/ipython/ipython_kernel_config.py
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "odnb needs Python 3.11 or newer: run make PYTHON=python3.11 (or newer)")'
@@ -19,6 +30,7 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(BIN)/odnb report practice_kpis --profile demo
+	@echo "Run odnb yourself as $(BIN)/odnb (e.g. $(BIN)/odnb --help), or run make shell (or source $(BIN)/activate) first and then just odnb."
 
 test: install lint
 	$(BIN)/python -m pytest
@@ -30,9 +42,17 @@ bench: install
 	$(BIN)/python bench/fetch.py
 	$(BIN)/python bench/kpis.py
 
+# JupyterLab with .jupyter/jupyter_server_config.py: notebooks saved in the repository lose their outputs.
+# --allow-root only when run as root (containers, CI machines).
 lab: install
-	$(BIN)/python -m pip install --quiet -e '.[lab]'
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[lab]'
+	@echo "In a terminal, run odnb as $(BIN)/odnb (or make shell, then odnb). Stop JupyterLab with Ctrl-C."
+	$(BIN)/jupyter lab --config=.jupyter/jupyter_server_config.py $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks/
+
+# A shell with the virtualenv active, so `odnb ...` works as a plain command; exit to leave it.
+shell: install
+	@echo "odnb is on PATH in this shell (type exit to leave)."
+	@VIRTUAL_ENV="$(CURDIR)/$(VENV)" PATH="$(CURDIR)/$(BIN):$$PATH" $${SHELL:-/bin/sh} -i
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

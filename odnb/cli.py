@@ -26,7 +26,10 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 def build_parser() -> argparse.ArgumentParser:
     """The full ``odnb`` argument parser."""
+    from odnb import __version__
+
     parser = argparse.ArgumentParser(prog="odnb", description="Open Dental analytics for Jupyter.")
+    parser.add_argument("--version", action="version", version=f"odnb {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:

@@ -308,7 +308,7 @@ def test_config_add_with_keyring_list_and_check(
 ) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO(f"{DEV}\n{CUST}\n"))
     code = main(["config", "add", "office", "--mode", "service", "--base-url", "http://frontdesk:30223/api/v1",
-                 "--developer-key-keyring", "--customer-key-keyring", "--tier", "paid"])
+                 "--developer-key-keyring", "--customer-key-keyring", "--tier", "paid", "--default"])
     assert code == 0
     assert memory_keyring.entries == {("odnb", "odnb:office:developer"): DEV,
                                       ("odnb", "odnb:office:customer"): CUST}

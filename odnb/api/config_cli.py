@@ -64,7 +64,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
         elif stdin:
             options[f"{kind}_key"] = _read_secret(f"{kind.capitalize()} key for {args.name} (not shown): ")
     path = save_profile(args.name, mode=args.mode, base_url=args.base_url, tier=args.tier,
-                        cache_dir=args.cache_dir, make_default=True if args.default else None,
+                        cache_dir=args.cache_dir, make_default=bool(args.default),
                         replace=args.replace, **options)
     print(f"Saved profile {args.name!r} to {path} (mode 0600).")
     _print_profiles([args.name])
@@ -72,6 +72,9 @@ def _cmd_add(args: argparse.Namespace) -> int:
     if "missing" in sources.developer or "missing" in sources.customer:
         print("Keys still missing; supply them with the OS keyring (--developer-key-keyring / "
               "--customer-key-keyring), an environment variable, or ODNB_DEVELOPER_KEY / ODNB_CUSTOMER_KEY.")
+    if not args.default:
+        print(f"Not made the default profile: pass --profile {args.name} to commands, or add it again with "
+              "--default to make it the default.")
     print(f"Next: odnb doctor --profile {args.name}")
     return 0
 

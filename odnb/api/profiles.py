@@ -401,7 +401,8 @@ def _resolve(
     profiles = data.get("profiles", {})
     env_url = os.environ.get("ODNB_BASE_URL") or None
     url_override = base_url or env_url
-    explicit = name or os.environ.get("ODNB_PROFILE") or data.get("default")
+    # An explicit base_url without a name is an ad-hoc server: it inherits no profile's mode or throttle.
+    explicit = name or (None if base_url else os.environ.get("ODNB_PROFILE") or data.get("default"))
     if explicit and not PROFILE_NAME_RE.match(explicit):
         raise _error(f"{explicit!r} is not a valid profile name.",
                      "Profile names are letters, digits, '.', '_' and '-' (up to 64 characters).")

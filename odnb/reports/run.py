@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import json
 import os
 import sys
@@ -195,6 +196,21 @@ def _stamped(out_dir: Path, name: str, now: datetime) -> Path:
         stem = f"{base}-{n}"
 
 
+def _with_report_setup(source_nb: Any) -> Any:
+    """A copy of the notebook with odnb's hidden first cell: every chart becomes a PNG image, in the house
+    look, whether or not the notebook calls ``use_house_theme()``."""
+    import nbformat
+
+    from odnb.reports.charts import REPORT_SETUP_SOURCE
+
+    nb = copy.deepcopy(source_nb)
+    cell = nbformat.v4.new_code_cell(REPORT_SETUP_SOURCE, id="odnb-report-setup")
+    cell.metadata["tags"] = ["odnb-hide"]
+    cell.metadata["jupyter"] = {"source_hidden": True}
+    nb.cells.insert(0, cell)
+    return nb
+
+
 def _failure(source_nb: Any, executed_nb: Any, exc: Exception) -> CellFailure | None:
     """Locate the failing cell by its id (indexes shift with the injected parameters cell)."""
     failed = None
@@ -272,7 +288,8 @@ def run_report(notebook: str | Path, *, profile: str | None = None, parameters: 
         if manager is not None:
             engine["kernel_manager_class"] = manager
         try:
-            papermill.execute_notebook(str(path), str(nb_path), parameters=params, kernel_name=kernel,
+            papermill.execute_notebook(_with_report_setup(source_nb), str(nb_path), parameters=params,
+                                       kernel_name=kernel,
                                        progress_bar=False, cwd=str(path.parent), **engine)
         except Exception as exc:  # a cell raised, the kernel died, or papermill refused
             if nb_path.exists() and nb_path.stat().st_size == 0:  # only our claim on the name: nothing ran

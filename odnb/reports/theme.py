@@ -44,10 +44,12 @@ def _house_theme() -> alt.theme.ThemeConfig:
 
 
 def use_house_theme() -> str:
-    """Enable the odnb theme (and PNG rendering when running as a report); returns the theme name."""
+    """Enable the odnb theme and charts that need no internet (PNG when running as a report, else the
+    offline ``odnb`` renderer, see :mod:`odnb.reports.charts`); returns the theme name."""
+    from odnb.reports.charts import enable_charts
+
     if THEME_NAME not in alt.theme.names():
         alt.theme.register(THEME_NAME, enable=False)(_house_theme)
     alt.theme.enable(THEME_NAME)
-    if os.environ.get(STATIC_ENV, "") not in ("", "0"):
-        alt.renderers.enable("png", scale_factor=1.5)
+    enable_charts(static=os.environ.get(STATIC_ENV, "") not in ("", "0"))
     return THEME_NAME
