@@ -17,10 +17,10 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import isolate
-from odnb.reports.notebooks import ReportError
-from odnb.reports.render import render_html
 
 from odnb import cli
+from odnb.reports.notebooks import ReportError
+from odnb.reports.render import render_html
 from odnb.reports.run import run_report
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
