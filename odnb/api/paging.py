@@ -20,7 +20,7 @@ wherever frames are combined.
 Example:
     >>> from odnb.api.catalogue import RESOURCES
     >>> res = RESOURCES["claimprocs"]
-    >>> rows = pd.DataFrame({"ClaimProcNum": [1, 2, 2], "Status": ["Received", "NotReceived", "Received"]})
+    >>> rows = pd.DataFrame({"ClaimProcNum": [1, 2, 2], "Status": ["NotReceived", "NotReceived", "Received"]})
     >>> kept, dropped = reapply_filters(res, {"Status": "Received"}, dedupe(res, rows))
     >>> kept["ClaimProcNum"].tolist(), dropped
     ([2], {'Status': 1})
@@ -144,12 +144,12 @@ class KeyedPaging:
     ``accept(page)`` takes the rows of the request at ``offset`` and returns the rows that are new;
     then ``done`` says whether the pull ended on evidence and ``offset`` is the next Offset to ask.
 
-    >>> p = KeyedPaging("ProcNum", size=2)
-    >>> p.accept([{"ProcNum": 1}, {"ProcNum": 2}]), p.offset
-    ([{'ProcNum': 1}, {'ProcNum': 2}], 2)
-    >>> p.accept([{"ProcNum": 3}]), p.offset                # short: confirm one row back
-    ([{'ProcNum': 3}], 2)
-    >>> p.accept([{"ProcNum": 3}]), p.done                  # exactly the last row: complete
+    >>> p = KeyedPaging("ProcNum", size=3)
+    >>> p.accept([{"ProcNum": 1}, {"ProcNum": 2}, {"ProcNum": 3}]), p.offset
+    ([{'ProcNum': 1}, {'ProcNum': 2}, {'ProcNum': 3}], 3)
+    >>> p.accept([{"ProcNum": 4}, {"ProcNum": 5}]), p.offset  # short: confirm one row back
+    ([{'ProcNum': 4}, {'ProcNum': 5}], 4)
+    >>> p.accept([{"ProcNum": 5}]), p.done                    # exactly the last row: complete
     ([], True)
     """
 
@@ -165,6 +165,7 @@ class KeyedPaging:
     confirming: bool = False
     sent_everything: bool = False  # the first page was longer than the Limit: the server ignores paging
     paged_by_less: bool = False  # a short page was followed by more rows: the server pages by less
+    confirm_empty: bool = False  # the confirmation asks one row past the end (expects nothing)
 
     def _id(self, row: Mapping[str, Any]) -> str | None:
         value = row.get(self.key)
@@ -183,7 +184,12 @@ class KeyedPaging:
     def accept(self, page: list[dict[str, Any]]) -> list[dict[str, Any]]:
         self.requests += 1
         expected = self.size
-        if self.confirming:
+        if self.confirming and self.confirm_empty:  # one new row only: one row back is the same request
+            self.confirming = self.confirm_empty = False
+            if not page:
+                self.done = True
+                return []
+        elif self.confirming:
             self.confirming = False
             if not page:
                 raise self._unstable(f"the server has no row at Offset={self.offset} although it sent one "
@@ -209,7 +215,11 @@ class KeyedPaging:
             self.done = True  # an empty first page: there is nothing
         elif len(page) < expected:
             self.confirming = True  # a short or empty page: confirm one row back
-            self.offset = len(self.seen) - 1
+            if len(self.seen) - 1 == self.offset:  # ... which is this very request (it would be cached):
+                self.confirm_empty = True  # ask at the end instead, expecting nothing
+                self.offset = len(self.seen)
+            else:
+                self.offset = len(self.seen) - 1
         else:
             self.offset = len(self.seen)
         return fresh
@@ -248,7 +258,15 @@ class QueryPaging:
     done: bool = False
     last: dict[str, Any] | None = None
 
+    past_end: bool = False  # the next request asks one row past the end and must answer nothing new
+
     def accept(self, page: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if self.past_end:
+            self.past_end = False
+            if not page:
+                self.done = True
+                return []
+            return self._advance(page)
         if self.last is None:
             fresh = page
         else:
@@ -265,7 +283,14 @@ class QueryPaging:
         if not fresh:  # an empty first page, or the last row alone: complete
             self.done = True
             return []
+        return self._advance(fresh)
+
+    def _advance(self, fresh: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        previous = self.offset
         self.rows += len(fresh)
         self.last = fresh[-1]
         self.offset = self.rows - 1
+        if self.offset == previous:  # one row back is this very request (cached): ask past the end
+            self.offset = self.rows
+            self.past_end = True
         return fresh
