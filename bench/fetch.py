@@ -2,8 +2,11 @@
 ``requests`` loop versus odnb (cold, cache on) versus odnb again from its cache (warm: zero requests).
 
 Requests are counted from the simulator's own log (exact). Seconds are wall time; peak memory is measured
-in a second, separate pass under ``tracemalloc`` (so tracing does not slow the timed pass). Nothing about
-time is asserted: the script exits non-zero only if the warm run made a request or the row counts differ.
+in a second, separate pass under ``tracemalloc`` (so tracing does not slow the timed pass) and compared
+with the final frame's own size (``memory_usage(deep=True)``; target: peak <= 3x the frame). The extra
+requests odnb's completeness proof costs over the plain loop are printed (target: at most one per pull).
+Nothing about time is asserted: the script exits non-zero only if the warm run made a request or the row
+counts differ.
 
 Usage:
     .venv/bin/python bench/fetch.py                              # 1500 patients, 3 years, 20 ms latency
@@ -36,6 +39,7 @@ class Result:
     seconds: float
     rows: int
     peak_mb: float = float("nan")
+    frame_mb: float = float("nan")
 
     @property
     def rows_per_second(self) -> float:
@@ -93,6 +97,7 @@ def measure(name: str, server: Any, pull: Callable[[], Any], memory_pull: Callab
         again = memory_pull()
         result.peak_mb = tracemalloc.get_traced_memory()[1] / 1e6
         tracemalloc.stop()
+        result.frame_mb = float(again.memory_usage(deep=True).sum()) / 1e6
         del again
     return result
 
@@ -136,11 +141,18 @@ def main(argv: list[str] | None = None) -> int:
     base = results[0]
     print()
     print(f"{'run':<18} {'requests':>8} {'seconds':>8} {'rows':>8} {'rows/s':>10} {'peak MB':>8} "
-          f"{'time vs loop':>12}")
+          f"{'frame MB':>8} {'peak/frame':>10} {'time vs loop':>12}")
     for r in results:
         ratio = r.seconds / base.seconds if base.seconds else float("nan")
         print(f"{r.name:<18} {r.requests:>8} {r.seconds:>8.2f} {r.rows:>8,} {r.rows_per_second:>10,.0f} "
-              f"{r.peak_mb:>8.1f} {ratio:>11.2f}x")
+              f"{r.peak_mb:>8.1f} {r.frame_mb:>8.1f} {r.peak_mb / r.frame_mb:>9.2f}x {ratio:>11.2f}x")
+    extra = results[1].requests - base.requests
+    print()
+    print(f"integrity: odnb cold made {extra:+d} request(s) over the plain loop for one pull (target: at most "
+          f"+1: the request one row back that proves the end)")
+    odnb_cold = results[1]
+    print(f"memory: odnb's peak is {odnb_cold.peak_mb / odnb_cold.frame_mb:.2f}x its final frame "
+          f"(target: <= 3x; the plain loop: {base.peak_mb / base.frame_mb:.2f}x its untyped frame)")
 
     problems = []
     if results[2].requests != 0:

@@ -199,8 +199,9 @@ def count(db: Path, sql: str, *args: object) -> int:
 
 
 def pages(rows: int) -> int:
-    """Requests a full pull of ``rows`` rows takes: the last page is the first short one."""
-    return rows // PAGE + 1
+    """Requests a full pull of ``rows`` rows takes: every page (a full last page is followed by an empty
+    one), plus the request one row back that confirms the end; an empty result is one request."""
+    return rows // PAGE + 2 if rows else 1
 
 
 def test_the_oracle_sees_a_busy_practice(demo_db: Path) -> None:
@@ -227,10 +228,10 @@ def test_shortquery_path_matches_sqlite_in_one_request(
     assert v1(card.values) == oracle(demo_db, *span, **options)
     assert set(card.reasons) <= {"ar_over_90_share"}
     assert set(card.sources.values()) == {"ShortQuery"}
-    # The whole scorecard is one ShortQuery (14 rows: one page).
-    assert card.requests == 1
+    # The whole scorecard is one ShortQuery (14 rows: one page, plus the request that confirms the end).
+    assert card.requests == 2
     assert (
-        len(simulator.log) == 1 and simulator.log.count("queries/ShortQuery", method="PUT", status=200) == 1
+        len(simulator.log) == 2 and simulator.log.count("queries/ShortQuery", method="PUT", status=200) == 2
     )
 
 
@@ -334,7 +335,8 @@ def test_per_patient_adjustments_complete_the_list_path(
     assert v1(listed.values) == truth
     assert set(listed.reasons) <= {"ar_over_90_share"}
     patients = count(small_db, "SELECT COUNT(*) FROM patient")
-    assert server.log.count("adjustments") == patients
+    with_adjustments = count(small_db, "SELECT COUNT(DISTINCT PatNum) FROM adjustment")
+    assert server.log.count("adjustments") == patients + with_adjustments  # non-empty: one confirmation
     assert listed.sources["adjustments"] == "API list + per-patient adjustments"
     # ... and the ShortQuery path agrees, value for value.
     assert kpis.scorecard(connect(server), start, end).values == listed.values
@@ -442,7 +444,8 @@ def test_breakdowns_share_fetches_and_agree_across_paths(simulator: Any, demo_db
     sql_trend = kpis.monthly_trend(data, start, end)
     sql_prov = kpis.provider_production(data, start, end)
     sql_aging = kpis.aging(data)
-    assert len(simulator.log) == 4
+    assert sum(e.query.get("Offset") == "0" for e in simulator.log) == 4  # four ShortQueries
+    assert len(simulator.log) <= 8  # each confirmed by at most one more request
     assert list(sql_trend["month"].dt.strftime("%Y-%m")) == list(truth.index)
     for col in truth.columns:
         assert list(sql_trend[col]) == list(truth[col]), col
@@ -455,8 +458,8 @@ def test_breakdowns_share_fetches_and_agree_across_paths(simulator: Any, demo_db
     list_trend = kpis.monthly_trend(data, start, end)
     list_prov = kpis.provider_production(data, start, end)
     list_aging = kpis.aging(data)
-    # (the scorecard already fetched providers: it finds the hygienists)
-    assert len(simulator.log) == after_card and simulator.log.count("providers") == 1
+    # (the scorecard already fetched providers: it finds the hygienists; 2 = the page and its confirmation)
+    assert len(simulator.log) == after_card and simulator.log.count("providers") == 2
 
     assert list_trend["adjustments"].isna().all() and list_trend["net_production"].isna().all()
     same = ["month", "gross_production", "writeoffs", "patient_income", "insurance_income", "collections"]

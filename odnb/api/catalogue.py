@@ -121,6 +121,7 @@ class Resource:
     permission: str = "Read All"
     expiry: str = "records"
     date_range: tuple[str, str] | None = None  # (start filter, end filter) if the API has one
+    range_column: str | None = None  # the column date_range (and a ``date`` filter) applies to
     enum_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
     doc: str = ""
     notes: str = ""
@@ -212,7 +213,7 @@ _R = [
               "DateTimeAskedToArrive:datetime colorOverride AppointmentTypeNum:id SecUserNumEntry:id "
               "SecDateTEntry:datetime Priority:cat PatternSecondary ItemOrderPlanned:int"),
         change_filter="DateTStamp", expiry="live", date_range=("dateStart", "dateEnd"),
-        enum_values={"AptStatus": APT_STATUS},
+        range_column="AptDateTime", enum_values={"AptStatus": APT_STATUS},
         doc="apiappointments.html#Appointments GET (multiple)",
         notes="dateStart/dateEnd are inclusive. Pattern: one character per 5 minutes.",
     ),
@@ -351,7 +352,7 @@ _R = [
                  "EmployeeNum:int", SchedType=tuple(enums.SCHED_TYPE)),
         _cols("ScheduleNum:id SchedDate:date StartTime:time StopTime:time SchedType:enum ProvNum:id "
               "BlockoutType:id blockoutType:cat Note operatories EmployeeNum:id DateTStamp:datetime"),
-        expiry="live", date_range=("dateStart", "dateEnd"),
+        expiry="live", date_range=("dateStart", "dateEnd"), range_column="SchedDate",
         enum_values={"SchedType": tuple(enums.SCHED_TYPE)},
         doc="apischedules.html#Schedules GET (multiple)",
         notes="Without any date filter the API returns today's schedules only.",

@@ -36,18 +36,15 @@ import requests
 
 from odnb.api import catalogue
 from odnb.api.catalogue import Resource, validate_params, version_hint
-from odnb.api.errors import BadResponse, InvalidParameter
-from odnb.api.frames import type_frame, type_query_frame
-from odnb.api.profiles import PAGE_SIZE
+from odnb.api.errors import InvalidParameter
+from odnb.api.frames import combine_typed, type_frame, type_query_frame
+from odnb.api.paging import KeyedPaging, QueryPaging, dedupe, reapply_filters, warn_ignored_filters
 from odnb.api.transport import RetryPolicy, Timeouts, Transport
 from odnb.paths import practice_dir, write_private_file
 
 log = logging.getLogger("odnb")
 
 LONG_FETCH_REQUESTS = 10  # announce an estimate above this many paced requests
-# The largest Limit Open Dental honours: 100 (Remote, ShortQuery), 1000 (Local API, API Service). A
-# shorter page of exactly one of these sizes may be a server cap rather than the last page.
-SERVER_PAGE_CAPS = frozenset(PAGE_SIZE.values()) | {catalogue.SHORTQUERY_PAGE}
 
 
 def connect(
@@ -66,7 +63,9 @@ def connect(
 
     ``options``: ``tier`` / ``mode`` overrides for the profile; ``retry`` (:class:`RetryPolicy`),
     ``timeouts`` (:class:`Timeouts`), ``min_interval`` (seconds between requests, overriding the tier),
-    ``expire_after`` (one cache freshness in seconds for every resource). ``progress``: estimates and
+    ``expire_after`` (one cache freshness in seconds for every resource), ``max_stale`` (seconds a cached
+    copy may stand in past its freshness when the server fails; default 24 h), ``max_retry_after`` (the
+    longest Retry-After waited, default 60 s). ``progress``: estimates and
     progress bars; None means on unless ``$ODNB_PROGRESS`` is ``0`` (``odnb report`` runs set it).
 
     >>> od = connect("demo")          # doctest: +SKIP
@@ -93,11 +92,15 @@ class Client:
         timeouts: Timeouts | None = None,
         min_interval: float | None = None,
         expire_after: float | None = None,
+        max_stale: float | None = None,
+        max_retry_after: float | None = None,
     ) -> None:
         self.profile = profile
         self.progress = os.environ.get("ODNB_PROGRESS", "1") != "0" if progress is None else progress
+        extra = {} if max_retry_after is None else {"max_retry_after": max_retry_after}
         self._transport = Transport(profile, cache=cache, session=session, retry=retry, timeouts=timeouts,
-                                    min_interval=min_interval, expire_after=expire_after)
+                                    min_interval=min_interval, expire_after=expire_after, max_stale=max_stale,
+                                    **extra)
 
     # --- basics ---------------------------------------------------------------------------------
 
@@ -109,6 +112,12 @@ class Client:
     @property
     def mode(self) -> str:
         return self.profile.mode
+
+    @property
+    def stale_age(self) -> float | None:
+        """Seconds since the oldest stale cached answer this client served was fetched (None: every
+        answer was fresh). Reports show it (``stale: true`` with the age)."""
+        return self._transport.stale_age
 
     def __repr__(self) -> str:
         return (f"<odnb.Client profile={self.profile.name!r} mode={self.profile.mode} "
@@ -128,42 +137,50 @@ class Client:
 
     def get(self, resource: str, **params: Any) -> pd.DataFrame:
         """Every row of a list resource, typed. ``params`` are the API's filters (see
-        ``odnb.api.catalogue.RESOURCES[resource].filters``).
+        ``odnb.api.catalogue.RESOURCES[resource].filters``). Pages are typed as they arrive; the filters
+        sent are re-applied to the rows received (an old office ignores filters it does not know).
 
         >>> od.get("procedurelogs", PatNum=12)      # doctest: +SKIP
         """
         res = catalogue.resource(resource)
         query = validate_params(res, params)
-        rows: list[dict[str, Any]] = []
+        parts: list[pd.DataFrame] = []
+        count = 0
         for page in self._pages(res, query):
-            rows.extend(page)
-        self._remember(res, query, len(rows))
-        return type_frame(res, rows)
+            count += len(page)
+            parts.append(type_frame(res, page))
+            del page
+        self._remember(res, query, count)
+        return self._checked(res, query, combine_typed(res, parts))
+
+    def _checked(self, res: Resource, query: Mapping[str, str], frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` de-duplicated by primary key and with the sent filters re-applied (logged once)."""
+        frame, dropped = reapply_filters(res, query, dedupe(res, frame))
+        if dropped:
+            warn_ignored_filters(self.profile.base_url, res, query, dropped)
+        return frame
 
     def iter_pages(self, resource: str, **params: Any) -> Iterator[pd.DataFrame]:
         """Typed frames page by page (lazy). Input is checked now, before the first page is asked for.
-        Rows repeated across pages (the API's order is undocumented) are dropped."""
+        Rows repeated across pages are dropped and the sent filters re-applied to each page; the last
+        page is yielded only once the pull is proven complete, otherwise the iteration raises."""
         res = catalogue.resource(resource)
         query = validate_params(res, params)
 
         def pages() -> Iterator[pd.DataFrame]:
-            seen: set[Any] = set()
             count = 0
             for page in self._pages(res, query):
-                frame = type_frame(res, page)
                 count += len(page)
-                if res.key in frame.columns and len(frame):
-                    keys = frame[res.key]
-                    fresh = ~keys.isin(seen)
-                    seen.update(keys.dropna().tolist())
-                    frame = frame[fresh].reset_index(drop=True)
-                yield frame
+                yield self._checked(res, query, type_frame(res, page))
             self._remember(res, query, count)
 
         return pages()
 
     def query(self, sql: str) -> pd.DataFrame:
         """Run read-only SQL with ShortQuery (needs the Queries permission), every page (100 rows each).
+        Each page after the first starts one row back and must repeat the last row received, so pages
+        that overlap or leave gaps raise :class:`odnb.api.errors.UnstableOrder`; a pull costs one
+        request more than its pages (the one that confirms the end).
 
         >>> od.query("SELECT PatNum, SUM(AdjAmt) AS adj FROM adjustment GROUP BY PatNum")  # doctest: +SKIP
         """
@@ -174,31 +191,21 @@ class Client:
             )
         body = {"SqlCommand": sql.strip()}
         rows: list[dict[str, Any]] = []
-        offset = 0
+        paging = QueryPaging(size=catalogue.SHORTQUERY_PAGE)
         bar = None
-        previous: list[dict[str, Any]] | None = None
+        requests_made = 0
         try:
-            while True:
+            while not paging.done:
                 answer = self._transport.request(
-                    "PUT", catalogue.SHORTQUERY_PATH, {"Offset": str(offset)}, body)
-                page = self._rows(answer.data, "PUT", catalogue.SHORTQUERY_PATH)
-                if page and page == previous:
-                    raise BadResponse(
-                        "ShortQuery answered the same page for two offsets: the server ignores Offset.",
-                        cause="paging cannot move on, so the result would be endless or incomplete",
-                        fix="Add ORDER BY and LIMIT/OFFSET to the SQL yourself, or aggregate (GROUP BY) so "
-                        "the result fits in one page of 100 rows.",
-                    )
-                previous = page
-                rows.extend(page)
-                if bar is None and len(page) >= catalogue.SHORTQUERY_PAGE and not answer.from_cache:
-                    bar = self._bar("ShortQuery", None, initial=offset // catalogue.SHORTQUERY_PAGE)
+                    "PUT", catalogue.SHORTQUERY_PATH, {"Offset": str(paging.offset)}, body, expect_list=True)
+                requests_made += 1
+                rows.extend(paging.accept(answer.data))
+                if bar is None and requests_made == 1 and len(answer.data) >= catalogue.SHORTQUERY_PAGE \
+                        and not answer.from_cache:
+                    bar = self._bar("ShortQuery", None)
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(rows=len(rows))
-                if len(page) < catalogue.SHORTQUERY_PAGE:
-                    break
-                offset += len(page)
         finally:
             if bar is not None:
                 bar.close()
@@ -264,19 +271,21 @@ class Client:
             self._say(f"adjustments for {len(numbers)} patients: at least {len(numbers)} requests, "
                       f"{_duration(len(numbers) * self._transport.min_interval)} at "
                       f"{_rate(self._transport.min_interval)}")
-        rows: list[dict[str, Any]] = []
+        parts: list[pd.DataFrame] = []
+        count = 0
         bar = self._bar("adjustments", len(queries)) if len(queries) > 1 else None
         try:
             for query in queries:
-                for page in self._pages(res, query, announce=False):
-                    rows.extend(page)
+                pages = [type_frame(res, page) for page in self._pages(res, query, announce=False)]
+                parts.append(self._checked(res, query, combine_typed(res, pages)))
+                count += len(parts[-1])
                 if bar is not None:
                     bar.update(1)
-                    bar.set_postfix(rows=len(rows))
+                    bar.set_postfix(rows=count)
         finally:
             if bar is not None:
                 bar.close()
-        return type_frame(res, rows)
+        return dedupe(res, combine_typed(res, parts))
 
     def providers(self, **filters: Any) -> pd.DataFrame:
         """Providers (IsSecondary true = hygienist)."""
@@ -338,95 +347,52 @@ class Client:
     # --- paging ---------------------------------------------------------------------------------
 
     def _pages(self, res: Resource, query: Mapping[str, str], announce: bool = True) -> Iterator[list[dict]]:
-        """Raw pages (lists of records) by Offset/Limit; stops at the first short page. A page that
-        still fails after retries raises: a fetch never returns silently partial.
-
-        A server that pages by less than the Limit asked (a remote office behind a profile set to
-        service mode answers 100 rows for Limit=1000) is followed at its own page size, and a server
-        that ignores Offset (the same rows again) raises instead of looping or returning a partial frame.
-        """
+        """Raw pages (lists of new records) by Offset/Limit, until the pull is proven complete (see
+        :mod:`odnb.api.paging`): the next Offset is the number of distinct rows received, a short or empty
+        page is confirmed by one request one row back (one request per pull), and pages that overlap or
+        leave gaps raise :class:`odnb.api.errors.UnstableOrder`. Any page size the server chooses works.
+        A page that still fails after retries raises: a fetch never returns silently partial."""
         size = self.profile.page_size
         hint = version_hint(res, query)
         expected = self._expected_pages(res, query, size)
         if announce:
             self._announce(res, query, size, expected)
-        offset = 0
-        pages = 0
+        paging = KeyedPaging(res.key, size, name=res.name)
         total = 0
-        seen: set[str] = set()
-        sent_everything = False  # the first page was longer than the Limit: the server ignores Limit
         network_before = self.request_count
         bar = None
+        warned_size = False
         try:
-            while True:
-                params = {**query, "Offset": str(offset), "Limit": str(size)}
-                answer = self._transport.request("GET", res.path, params, hint=hint)
-                page = self._rows(answer.data, "GET", res.path)
-                pages += 1
-                if pages == 1:
-                    sent_everything = len(page) > size
-                    if announce and expected is None and len(page) >= size and not answer.from_cache:
-                        self._unknown_size(res, size)
-                fresh = self._fresh_rows(res, page, seen)
-                if pages > 1 and page and fresh == 0:
-                    if sent_everything:
-                        break
-                    raise BadResponse(
-                        f"The server sent the same {res.name} rows again for Offset={offset}.",
-                        cause="it ignores the Offset filter, so odnb cannot page through the result",
-                        fix="Check that the base URL points at Open Dental's API itself (not a proxy or "
-                        "cache that drops the query string); for a large pull use od.query(sql) instead.",
-                        method="GET", url=self._transport.url(res.path),
-                        secrets=(self.profile.developer_key, self.profile.customer_key),
-                    )
-                total += len(page)
-                if bar is None and announce and len(page) >= size and not answer.from_cache:
-                    bar = self._bar(res.name, expected, initial=pages - 1)
+            while not paging.done:
+                params = {**query, "Offset": str(paging.offset), "Limit": str(size)}
+                answer = self._transport.request("GET", res.path, params, hint=hint, expect_list=True)
+                page, from_cache = answer.data, answer.from_cache
+                del answer  # hold one decoded page at a time (memory: pages are typed as they arrive)
+                first = paging.requests == 0
+                if first and announce and expected is None and len(page) >= size and not from_cache:
+                    self._unknown_size(res, size)
+                fresh = paging.accept(page)
+                full = len(page) >= size
+                del page
+                if paging.paged_by_less and not warned_size:
+                    warned_size = True
+                    log.warning("%s: the server answers fewer rows than Limit=%d although more follow, so it "
+                                "pages by less; following it (is the profile's mode right? Remote pages by "
+                                "100)", res.name, size)
+                total += len(fresh)
+                if bar is None and announce and full and not from_cache:
+                    bar = self._bar(res.name, expected, initial=paging.requests - 1)
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(rows=total)
-                yield page
-                if len(page) < size and page and len(page) in SERVER_PAGE_CAPS:
-                    log.warning("%s: the server answered %d rows for Limit=%d, so it pages by %d; following "
-                                "it (is the profile's mode right? Remote pages by 100)", res.name, len(page),
-                                size, len(page))
-                    size = len(page)
-                elif len(page) < size:
-                    break
-                offset += len(page)
+                if fresh:
+                    yield fresh
+                del fresh
         finally:
             if bar is not None:
                 bar.close()
-        log.info("%s: %d rows in %d page(s), %d from the network", res.name, total, pages,
+        log.info("%s: %d rows in %d request(s), %d from the network", res.name, total, paging.requests,
                  self.request_count - network_before)
-
-    @staticmethod
-    def _fresh_rows(res: Resource, page: list[dict[str, Any]], seen: set[str]) -> int:
-        """How many rows of ``page`` have a primary key not seen before (rows without one count as new)."""
-        fresh = 0
-        for row in page:
-            value = row.get(res.key)
-            if value is None:
-                fresh += 1
-                continue
-            text = str(value).strip()
-            if text not in seen:
-                seen.add(text)
-                fresh += 1
-        return fresh
-
-    def _rows(self, data: Any, method: str, path: str) -> list[dict[str, Any]]:
-        if isinstance(data, dict):  # a few GETs answer one object instead of a list
-            return [data]
-        if isinstance(data, list) and all(isinstance(r, dict) for r in data):
-            return data
-        raise BadResponse(
-            "The server's answer is not a list of records.",
-            cause=f"expected a JSON array of objects, got {type(data).__name__}",
-            fix="Check the base URL points at Open Dental's API (…/api/v1).",
-            method=method, url=self._transport.url(path),
-            secrets=(self.profile.developer_key, self.profile.customer_key),
-        )
 
     # --- progress and estimates ---------------------------------------------------------------
 

@@ -206,6 +206,25 @@ class BadResponse(ODError):
     title = "The server's answer could not be read"
 
 
+class UnstableOrder(BadResponse):
+    """Pages overlap or leave gaps: the server's row order changed between requests (or rows were added or
+    deleted while paging), so the pull cannot be proven complete."""
+
+    title = "The server's pages do not fit together"
+
+
+class WaitTooLong(RateLimited):
+    """The server asked to wait (Retry-After) longer than odnb's cap; nothing was waited for."""
+
+    title = "The server asked for a wait longer than odnb's cap"
+
+
+class StaleTooOld(ODError):
+    """The server failed and the only cached copy is older than the maximum staleness allowed."""
+
+    title = "Only a cached answer older than the allowed staleness is available"
+
+
 # --- the table of cases -------------------------------------------------------------------------
 
 
@@ -501,14 +520,25 @@ def error_table_markdown() -> str:
         status = str(case.status) if case.status is not None else "—"
         row = (f"`{case.cls.__name__}`", status, cell(case.when), cell(case.cause), cell(case.fix))
         lines.append("| " + " | ".join(row) + " |")
-    for cls, when, fix in (
-        (ConfigError, "no profile, no base URL or missing keys", "the message names the missing setting "
-         "and where to set it (env var, config file, keyring)"),
-        (UnknownResource, "a resource odnb does not know", "pick one of the listed resources"),
-        (UnknownParameter, "a filter the resource does not take (also Offset/Limit: odnb pages for you)",
+    for cls, status, when, fix in (
+        (UnstableOrder, "200", "pages overlap, a page holds only rows already received, or the "
+         "confirming request does not answer the last row",
+         "rerun later; check for a proxy; use a narrower filter or od.query with ORDER BY"),
+        (WaitTooLong, "429 / 503", "a Retry-After above the cap (`max_retry_after`, 60 s by default)",
+         "rerun after the time named in the message, or raise `max_retry_after`"),
+        (StaleTooOld, "any failure",
+         "the server failed and the cached copy is older than `max_stale` (24 h by default)",
+         "fix the connection and rerun, or raise `max_stale` / `ODNB_MAX_STALE_HOURS`"),
+        (ConfigError, "— (no request)", "no profile, no base URL or missing keys",
+         "the message names the missing setting and where to set it (env var, config file, keyring)"),
+        (UnknownResource, "— (no request)", "a resource odnb does not know",
+         "pick one of the listed resources"),
+        (UnknownParameter, "— (no request)",
+         "a filter the resource does not take (also Offset/Limit: odnb pages for you)",
          "use one of the listed filters, spelled as in the docs (case-insensitive)"),
-        (InvalidParameter, "bad date or number, start after end, a required filter missing "
+        (InvalidParameter, "— (no request)", "bad date or number, start after end, a required filter missing "
          "(adjustments without PatNum)", "pass the value in the shown format"),
     ):
-        lines.append(f"| `{cls.__name__}` | — (no request) | {when} | {cls.__doc__.strip()} | {fix} |")
+        doc = " ".join(cls.__doc__.split())
+        lines.append(f"| `{cls.__name__}` | {status} | {when} | {doc} | {fix} |")
     return "\n".join(lines)

@@ -154,3 +154,35 @@ def type_query_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
         elif pd.api.types.is_integer_dtype(s):
             df[col] = s.astype("Int64")
     return df
+
+
+def combine_typed(res: Resource, parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate frames typed by :func:`type_frame` (pages of one pull) into one typed frame: category
+    columns are re-united (pages carry different categories) and primary keys kept once (last wins).
+
+    >>> from odnb.api.catalogue import RESOURCES
+    >>> res = RESOURCES["claimprocs"]
+    >>> both = combine_typed(res, [type_frame(res, [{"ClaimProcNum": 1, "Status": "Received"}]),
+    ...                            type_frame(res, [{"ClaimProcNum": 2, "Status": "Adjustment"}])])
+    >>> str(both["Status"].dtype), len(both)
+    ('category', 2)
+    """
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return empty_frame(res)
+    if len(parts) == 1:
+        return parts[0]
+    for col, kind in res.columns.items():  # one category set per column, so concat keeps categories
+        if kind not in ("enum", "cat"):
+            continue
+        known: list[Any] = list(res.enum_values.get(col, ()))
+        for part in parts:
+            if col in part.columns and isinstance(part[col].dtype, pd.CategoricalDtype):
+                known += [c for c in part[col].cat.categories if c not in set(known)]
+        for i, part in enumerate(parts):
+            if col in part.columns and isinstance(part[col].dtype, pd.CategoricalDtype):
+                parts[i][col] = part[col].cat.set_categories(known)
+    df = pd.concat(parts, ignore_index=True)
+    if res.key in df.columns:
+        df = df.drop_duplicates(subset=[res.key], keep="last").reset_index(drop=True)
+    return df

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from odnb.api.errors import ConfigError
 from odnb.paths import private_dir, write_private_file
@@ -315,8 +315,44 @@ def infer_mode(base_url: str) -> str:
     return "service"
 
 
+_KEY_LIKE = re.compile(r"key|token|secret|passw|pwd|auth|sig|session|cred", re.IGNORECASE)
+
+
+def refuse_secret_url(url: str, where: str) -> None:
+    """Refuse a base URL that carries credentials (``user:pass@host``) or key-like query parameters
+    (``?apikey=``), before any request: keys travel only in the Authorization header, and a URL is
+    printed in errors, ``odnb config list``, doctor and reports.
+
+    >>> refuse_secret_url("http://srv:30223/api/v1", "base URL")
+    >>> refuse_secret_url("http://me:pw@srv/api/v1", "base URL")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    odnb.api.errors.ConfigError: base URL: the URL carries a user name or password ...
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or "the server"
+    shown = f"{parts.scheme}://{host}{':' + str(parts.port) if parts.port else ''}{parts.path}"
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise _error(f"{where}: the URL carries a user name or password (user:password@...), which odnb "
+                     f"refuses so it never reaches a log, error, cache or report.",
+                     f"Remove it: use {shown}. Keys go in ODNB_DEVELOPER_KEY / ODNB_CUSTOMER_KEY, the config "
+                     "file or the keyring (`odnb config`).")
+    names = [name for name, _ in parse_qsl(parts.query, keep_blank_values=True) if _KEY_LIKE.search(name)]
+    if names:
+        listed = ", ".join(sorted(set(names)))
+        raise _error(f"{where}: the URL has key-like query parameters ({listed}), which odnb refuses "
+                     " so they never reach a log, error, cache or report.",
+                     f"Remove the query string: use {shown}. Open Dental takes keys only in the "
+                     "Authorization header; put them in ODNB_DEVELOPER_KEY / ODNB_CUSTOMER_KEY, the config "
+                     "file or the keyring (`odnb config`).")
+    if parts.query or parts.fragment:
+        raise _error(f"{where}: the URL has a query string or fragment; a base URL is only "
+                     "scheme://host:port/api/v1.", f"Use {shown}.")
+
+
 def _check_url(url: str, where: str) -> str:
     parts = urlsplit(url)
+    refuse_secret_url(url, where)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise _error(f"{where}: base URL {url!r} is not an http(s) URL.",
                      "Write it like http://server:30223/api/v1 (service), http://localhost:30222/api/v1 "

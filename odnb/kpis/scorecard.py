@@ -50,7 +50,8 @@ class Scorecard:
     """Every KPI of the contract for one period: value or None with the reason, and where it came from.
 
     ``values``/``reasons``/``sources`` are keyed by :data:`KPI_KEYS`; ``requests`` counts the network
-    requests made for it; ``notes`` says what the fetch cost or skipped.
+    requests made for it; ``notes`` says what the fetch cost or skipped. ``stale_age``: seconds since the
+    oldest stale cached answer behind it was fetched (the server failed), None when all data was fresh.
     """
 
     start: date
@@ -63,6 +64,12 @@ class Scorecard:
     options: dict[str, Any] = field(default_factory=dict)
     as_of: date | None = None  # the date snapshot KPIs describe (default: end)
     clinic: int | None = None  # None: the whole practice
+    stale_age: float | None = None
+
+    @property
+    def stale(self) -> bool:
+        """True when some figures rest on cached data the server could not refresh."""
+        return self.stale_age is not None
 
     def __getitem__(self, key: str) -> float | int | None:
         return self.values[key]
@@ -96,6 +103,8 @@ class Scorecard:
             "sources": dict(self.sources),
             "requests": self.requests,
             "options": dict(self.options),
+            "stale": self.stale,
+            "stale_age_hours": None if self.stale_age is None else round(self.stale_age / 3600, 2),
         }
 
 
@@ -174,9 +183,17 @@ class PracticeData:
             parts = [p for p in parts if len(p)]
             if not parts:
                 return pd.DataFrame({"AdjNum": [], "PatNum": [], "AdjAmt": [], "AdjDate": []})
-            return pd.concat(parts, ignore_index=True)
+            return combined("adjustments", parts)
 
         return self._memo(key, fetch)
+
+
+def combined(resource: str, parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Frames of one resource stacked, each primary key once (frames from several filtered pulls)."""
+    from odnb.api.catalogue import RESOURCES
+    from odnb.api.paging import dedupe
+
+    return dedupe(RESOURCES[resource], pd.concat(parts, ignore_index=True))
 
 
 def _as_data(source: Any) -> PracticeData:
@@ -213,7 +230,7 @@ def _fetch_frames(
         grab("_cp", "claimprocs", Status=status)
         parts.append(frames.pop("_cp"))
     bad = [p for p in parts if isinstance(p, str)]
-    frames["claimprocs"] = bad[0] if bad else pd.concat(parts, ignore_index=True)
+    frames["claimprocs"] = bad[0] if bad else combined("claimprocs", parts)
     grab("paysplits", "paysplits")
     notes.append("paysplits has no date filter: every pay split was fetched")
     grab(
@@ -384,13 +401,13 @@ def scorecard(
                 card.values = dict.fromkeys(KPI_KEYS)
                 card.reasons = {k: f"ShortQuery failed: {why}" for k in KPI_KEYS}
                 card.sources = dict.fromkeys(KPI_KEYS, "ShortQuery")
-                card.requests = data.request_count - before
+                _account(card, data, before)
                 return card
             card.notes.append(f"ShortQuery not used ({why}); falling back to the list endpoints")
         else:
             card.values, card.reasons = values, reasons
             card.sources = dict.fromkeys(KPI_KEYS, "ShortQuery")
-            card.requests = data.request_count - before
+            _account(card, data, before)
             return card
 
     frames = _fetch_frames(data, s, e, writeoff_mode, adjustments, card.notes)
@@ -399,7 +416,7 @@ def scorecard(
         active_months=active_months,
     )
     card.sources = {k: _list_source(k, adjustments) for k in KPI_KEYS}
-    card.requests = data.request_count - before
+    _account(card, data, before)
     return card
 
 
@@ -447,6 +464,15 @@ def _clinic_patients(
         )
     if isinstance(patients, pd.DataFrame) and "accounts_receivable" not in reasons:
         values["accounts_receivable"] = _dollars(_ar_cents(frames_v2.at_clinic(patients, clinic)))
+
+def _account(card: Scorecard, data: PracticeData, before: int) -> None:
+    """Record what the card cost (requests) and whether it rests on stale cached data."""
+    card.requests = data.request_count - before
+    age = getattr(data.client, "stale_age", None)
+    card.stale_age = age if isinstance(age, (int, float)) else None
+    if card.stale_age is not None:
+        card.notes.append(f"STALE: the server failed and cached data up to {card.stale_age / 3600:.1f} hours "
+                          "old was used")
 
 
 def _list_source(key: str, adjustments: str) -> str:
