@@ -148,8 +148,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{r.peak_mb:>8.1f} {r.frame_mb:>8.1f} {r.peak_mb / r.frame_mb:>9.2f}x {ratio:>11.2f}x")
     extra = results[1].requests - base.requests
     print()
-    print(f"integrity: odnb cold made {extra:+d} request(s) over the plain loop for one pull (target: at most "
-          f"+1: the request one row back that proves the end)")
+    print(f"integrity: odnb cold made {extra:+d} request(s) over the plain loop for one pull "
+          f"(target: at most +1: the request one row back that proves the end)")
     odnb_cold = results[1]
     print(f"memory: odnb's peak is {odnb_cold.peak_mb / odnb_cold.frame_mb:.2f}x its final frame "
           f"(target: <= 3x; the plain loop: {base.peak_mb / base.frame_mb:.2f}x its untyped frame)")

@@ -116,8 +116,9 @@ def headline_text(kpis: Mapping[str, Any] | None, *, title: str, html_path: Path
             lines.append(f"Period: {period['start']} to {period['end']}")
         if kpis.get("stale"):
             age = kpis.get("stale_age_hours")
-            lines.append("STALE DATA: the practice's server could not be reached, so these figures use cached "
-                         f"data{f' up to {age:g} hours old' if isinstance(age, (int, float)) else ''}.")
+            since = f" up to {age:g} hours old" if isinstance(age, (int, float)) else ""
+            lines.append("STALE DATA: the practice's server could not be reached, so these figures use "
+                         f"cached data{since}.")
         lines.append("")
         values, reasons = kpis.get("kpis") or {}, kpis.get("reasons") or {}
         keys = ordered_kpi_keys(values)
