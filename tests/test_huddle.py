@@ -38,8 +38,11 @@ def test_huddle_matches_the_database(simulator, demo_db: Path) -> None:
     assert huddle.scheduled_production == pytest.approx(round(sum(fee for *_, fee in apts), 2))
     expected_unscheduled = sorted(round(unscheduled.get(pat, 0.0), 2) for _, pat, _ in apts)
     assert sorted(huddle.schedule["Unscheduled treatment $"]) == pytest.approx(expected_unscheduled)
-    # appointments, operatories, providers, patients/Simple (one page), then one request per patient
-    assert huddle.requests == 4 + len(patients)
+    # appointments, operatories, providers, patients/Simple (one page each), then one pull per patient;
+    # a non-empty pull costs one more request, the one that confirms the end
+    with sqlite3.connect(demo_db) as con:
+        with_procs = {r[0] for r in con.execute("SELECT DISTINCT PatNum FROM procedurelog")}
+    assert huddle.requests == 2 * 4 + sum(2 if pat in with_procs else 1 for pat in patients)
     assert huddle.by_provider["Appointments"].sum() == len(apts)
     assert set(huddle.by_provider["Kind"]) <= {"Hygiene", "Doctor"}
 
