@@ -59,8 +59,10 @@ def kpi_payload(values: Any, *, start: Any = None, end: Any = None, profile: str
         >>> kpi_payload({"new_patients": 12.0}, start="2026-10-01", end="2026-10-31", profile="demo")["kpis"]
         {'new_patients': 12}
     """
+    stale_age_hours = None
     if hasattr(values, "to_dict") and not isinstance(values, Mapping):
         card = values.to_dict()
+        stale_age_hours = card.get("stale_age_hours") if card.get("stale") else None
         values = card.get("values", {})
         reasons = reasons if reasons is not None else card.get("reasons")
         start = start if start is not None else (card.get("period") or {}).get("start")
@@ -77,6 +79,8 @@ def kpi_payload(values: Any, *, start: Any = None, end: Any = None, profile: str
         "kpis": kpis,
         "kinds": {k: TIMING.get(k, "period") for k in kpis},
         "reasons": {str(k): str(v) for k, v in dict(reasons or {}).items()},
+        "stale": stale_age_hours is not None,  # figures resting on cached data the server could not refresh
+        "stale_age_hours": stale_age_hours,
     }
 
 
