@@ -190,10 +190,24 @@ def test_an_office_ignoring_a_filter_costs_pages_not_correctness(hostile, demo_d
 
 
 def test_an_office_answering_400_to_a_new_filter_names_it(make_simulator) -> None:
-    srv = make_simulator(mode="service", office_version="24.1.1")
+    srv = make_simulator(mode="service", office_version="24.1.1", new_filters="reject")
     with client(srv.base_url) as od, pytest.raises(errors.VersionTooOld) as info:
         od.claimprocs(Status="Received")
     assert "Status needs 24.4.13" in info.value.fix and "24.1.1" in str(info.value)
+
+
+def test_an_old_office_ignoring_a_new_filter_costs_rows_not_correctness(make_simulator, demo_db) -> None:
+    """The simulator's default old office: Status (24.4.13) is silently ignored and every claimproc comes
+    back; the client re-applies the filter, so the frame holds exactly the Received rows."""
+    import sqlite3
+
+    srv = make_simulator(mode="service", office_version="24.1.1")
+    with client(srv.base_url) as od:
+        got = od.claimprocs(Status="Received")
+    received = {r[0] for r in sqlite3.connect(demo_db).execute(
+        "SELECT ClaimProcNum FROM claimproc WHERE Status = 1")}
+    assert set(got["ClaimProcNum"].astype(int)) == received
+    assert srv.log.count("claimprocs") > len(received) // 1000  # it paged through every claimproc
 
 
 def test_filters_reapplied_to_an_honest_answer_drop_nothing(simulator) -> None:
