@@ -281,7 +281,7 @@ def test_list_path_matches_sqlite_and_explains_adjustments(simulator: Any, demo_
     waiting = count(demo_db, "SELECT COUNT(*) FROM claimproc WHERE Status = 0")
     assert log.count("claimprocs") == pages(received) + pages(supplemental) + pages(waiting)
     assert log.count("claims") == pages(count(demo_db, "SELECT COUNT(*) FROM claim"))
-    assert log.count("providers") == 1
+    assert log.count("providers") == pages(count(demo_db, "SELECT COUNT(*) FROM provider"))
     assert log.count("paysplits") == pages(count(demo_db, "SELECT COUNT(*) FROM paysplit"))
     later = count(demo_db, "SELECT COUNT(*) FROM appointment WHERE date(AptDateTime) >= ?", start.isoformat())
     booked = count(demo_db, "SELECT COUNT(*) FROM appointment WHERE AptStatus = 1")
