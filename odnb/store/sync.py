@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import sys
@@ -38,6 +39,7 @@ import pandas as pd
 from odnb.api import catalogue
 from odnb.api.catalogue import ACTIVITY, Resource
 from odnb.api.errors import ODError, PermissionDenied
+from odnb.store import query_sync
 from odnb.store.store import Store, open_store
 
 log = logging.getLogger("odnb")
@@ -127,7 +129,9 @@ class _Run:
             self._backfill(names, pending)
             return
         self.result.kind = "reconcile" if due else "incremental"
-        plans = {n: self._pull(n, whole=due) for n in names}
+        plans = None if due else self._query_plans()
+        if plans is None:
+            plans = {n: self._pull(n, whole=due) for n in names}
         self.store.run("BEGIN TRANSACTION")
         try:
             for name in names:
@@ -136,6 +140,84 @@ class _Run:
         except BaseException:
             self.store.run("ROLLBACK")
             raise
+        if due:
+            self._learn_columns()
+
+    def _learn_columns(self) -> None:
+        """With Queries held: ask which columns each table has, for the combined ShortQuery refresh."""
+        if self.use_queries is False or self.store.meta("queries_allowed") != "true":
+            return
+        try:
+            self.store.set_meta(query_sync.COLUMNS_META, json.dumps(query_sync.learn_columns(self.client)))
+        except ODError as exc:
+            log.warning("could not read the tables' columns by ShortQuery (%s); refreshes use the list "
+                        "endpoints", exc)
+
+    def _query_plans(self) -> dict[str, tuple[pd.DataFrame, str | None]] | None:
+        """Every table's changes by ONE ShortQuery (see :mod:`odnb.store.query_sync`), or None when the
+        key does not hold Queries, the tables' columns are not known yet, or the query fails (the caller
+        then uses the list endpoints)."""
+        if self.use_queries is False or self.store.meta("queries_allowed") != "true":
+            return None
+        have = query_sync.known_columns(self.store)
+        if not have:
+            return None
+        parts: list[tuple[str, list[str], str | None]] = []
+        replace: dict[str, str | None] = {}
+        by_list: list[str] = []
+        for name in catalogue.SYNCED:
+            res = catalogue.RESOURCES[name]
+            rule = res.sync
+            assert rule is not None
+            cols = have.get(rule.table)
+            if cols is None:
+                by_list.append(name)  # empty at the last look: its list endpoint says when it has rows
+                continue
+            lower = {c.lower() for c in cols}
+            where: str | None = None
+            if rule.strategy == "window" and rule.window_column:
+                latest = self._latest_activity()
+                start = (latest - timedelta(days=rule.window_days)).date().isoformat()
+                end = (latest + timedelta(days=rule.window_ahead_days)).date().isoformat()
+                col = rule.window_column
+                where = f"t.{col} >= '{start}' AND t.{col} <= '{end} 23:59:59'"
+                replace[name] = f"(\"{col}\" >= TIMESTAMP '{start}' AND \"{col}\" <= TIMESTAMP '{end}')"
+            elif rule.query_change and rule.query_change.lower() in lower:
+                mark = self.store.run(f'SELECT MAX("{rule.query_change}") FROM "{rule.table}"')[0][0]
+                if mark is None:
+                    replace[name] = "true"
+                else:
+                    since = pd.Timestamp(mark).to_pydatetime() - timedelta(minutes=rule.overlap_minutes)
+                    where = f"t.{rule.query_change} >= '{since:%Y-%m-%d %H:%M:%S}'"
+                    replace[name] = None
+            else:
+                replace[name] = "true"  # a small table without a stamp: whole (sees edits and deletions)
+            parts.append((name, query_sync.select_list(res, cols), where))
+        if not parts:
+            return None
+        sql, layout = query_sync.combined_sql(parts)
+        before = self.client.request_count
+        try:
+            rows = self.client.query_rows(sql)
+        except PermissionDenied:
+            self.store.set_meta("queries_allowed", "false")
+            return None
+        except ODError as exc:
+            log.warning("the combined ShortQuery refresh failed (%s); using the list endpoints", exc)
+            return None
+        self.result.requests_by_table["(one ShortQuery)"] = self.client.request_count - before
+        frames = query_sync.split_rows(rows, layout)
+        plans: dict[str, tuple[pd.DataFrame, str | None]] = {}
+        for name in catalogue.SYNCED:
+            if name in by_list:
+                plans[name] = self._pull(name, whole=False)
+                continue
+            frame = frames[name]
+            self.pulled[name] = self.changed[name] = frame
+            if replace[name] == "true":
+                self.full_pull.add(name)
+            plans[name] = (frame, replace[name])
+        return plans
 
     def _reconcile_due(self) -> bool:
         last = [row["last_full"] for row in self.state.values()]
@@ -157,6 +239,7 @@ class _Run:
             except BaseException:
                 self.store.run("ROLLBACK")
                 raise
+        self._learn_columns()
 
     def _announce(self, pending: list[str]) -> None:
         """Say the backfill's cost before it starts: requests from the last known row counts (or at least
