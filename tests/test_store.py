@@ -21,7 +21,7 @@ from odnb.store.store import store_columns
 
 NO_THROTTLE = {"read_all": 0.0, "paid": 0.0, "enterprise": 0.0}
 # Exact requests of the refresh after advance(days, seed=1) on the test practice (deterministic).
-REFRESH_REQUESTS_LIST = 62  # 1 day, list endpoints
+REFRESH_REQUESTS_LIST = 60  # 1 day, list endpoints
 REFRESH_REQUESTS_QUERY = 9  # 7 days, one combined ShortQuery: pages of 100 rows + the confirming one
 
 
@@ -167,7 +167,12 @@ def test_scorecard_from_the_store_equals_the_api_to_the_cent(make_simulator: obj
     sync(od)
     advance(practice, days=3, seed=5)
     sync(od, full=True)
-    api = scorecard(od, "2026-09-01", "2026-11-27", adjustments="per_patient", use_queries=False)
+    api = scorecard(od, "2026-09-01", "2026-11-27", source="api", adjustments="per_patient",
+                    use_queries=False)
+    before = od.request_count
+    auto = scorecard(od, "2026-09-01", "2026-11-27")  # the default: the store, fresh from the sync
+    assert od.request_count == before and auto.values == scorecard(od, "2026-09-01", "2026-11-27",
+                                                                     source="store").values
     before = od.request_count
     local = scorecard(od, "2026-09-01", "2026-11-27", source="store")
     assert od.request_count == before  # nothing fetched

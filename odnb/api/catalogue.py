@@ -76,6 +76,7 @@ class Via:
     param: str
     parent: str
     column: str
+    new_only: bool = False  # only the parent's rows that are new (not yet stored), not every changed one
 
 
 ACTIVITY = "*activity*"  # Via.parent: patients with activity (any changed row naming their PatNum)
@@ -553,9 +554,16 @@ _SYNC: dict[str, Sync] = {
                        query_change="SecDateTEdit"),
     "paysplits": Sync("paysplit", "via", (Via("PayNum", "payments", "PayNum"),), query_change="SecDateTEdit",
                       query_dates=("SecDateTEdit",)),  # PaySplits GET sends "SecDateTEdit": "2023-01-27"
-    "patplans": Sync("patplan", "via", (Via("PatNum", "patients/Simple", "PatNum"),),
+    # Coverage: a new subscription (inssubs' SecDateTEdit) or a new patient brings patplan rows; a plan
+    # dropped or moved to another existing subscription waits for the reconcile.
+    "patplans": Sync("patplan", "via", (Via("InsSubNum", "inssubs", "InsSubNum"),
+                                        Via("PatNum", "patients/Simple", "PatNum", new_only=True)),
                      query_change="SecDateTEdit"),
-    "recalls": Sync("recall", "via", (Via("PatNum", ACTIVITY, "PatNum"),), query_change="DateTStamp"),
+    # Open Dental recomputes a patient's recalls when a procedure is completed or an appointment is
+    # scheduled: the patients of changed procedures and appointments (staff edits in the recall list
+    # alone wait for the reconcile).
+    "recalls": Sync("recall", "via", (Via("PatNum", "appointments", "PatNum"),
+                                      Via("PatNum", "procedurelogs", "PatNum")), query_change="DateTStamp"),
     "adjustments": Sync("adjustment", "via", (Via("PatNum", ACTIVITY, "PatNum"),),
                         query_change="SecDateTEdit"),
     "schedules": Sync("schedule", "window", window_days=1, window_ahead_days=14,

@@ -5,8 +5,10 @@ it completes, so a killed backfill continues with the tables it had not finished
 incremental, one strategy per resource read from the catalogue (:class:`odnb.api.catalogue.Sync`):
 change filters from each table's watermark minus an overlap window; tables without a change filter
 through their parents (claimprocs by ClaimNum of changed claims, paysplits by PayNum of new payments,
-adjustments and recalls by PatNum of patients with activity — adjustments with one ShortQuery when the key
-holds Queries); small reference tables in full; schedules by a date window. A refresh through parents
+patplans by InsSubNum of changed subscriptions and PatNum of new patients, recalls by PatNum of changed
+procedures and appointments, adjustments by PatNum of patients with activity); small reference tables
+in full; schedules by a date window. With the Queries permission the whole refresh is one combined
+ShortQuery instead (:mod:`odnb.store.query_sync`). A refresh through parents
 that would cost more requests than pulling the table whole pulls it whole. Every incremental run writes
 in ONE transaction: killed midway, the store keeps its previous consistent state.
 
@@ -114,6 +116,7 @@ class _Run:
         self.now = datetime.now().replace(microsecond=0)
         self.pulled: dict[str, pd.DataFrame] = {}  # resource -> rows pulled this run
         self.changed: dict[str, pd.DataFrame] = {}  # resource -> of those, the new or changed rows
+        self.new: dict[str, set[int]] = {}  # resource -> keys of the pulled rows not stored before
         self.full_pull: set[str] = set()  # resources pulled whole this run
         self.state = {row["resource"]: row for row in store.status().to_dict("records")}
 
@@ -301,6 +304,7 @@ class _Run:
             return frame
         stored = self.store.frame(res.name) if len(keys) > 1000 else \
             self.store.frame(res.name, f'"{res.key}" IN ({",".join(map(str, keys))})')
+        self.new[res.name] = set(keys) - {int(k) for k in stored[res.key].dropna()}
         if stored.empty:
             return frame
         cols = [c for c in res.columns if c != "serverDateTime"]  # the answer's time, not the row's
@@ -362,13 +366,15 @@ class _Run:
             if via.parent != ACTIVITY and via.parent in self.full_pull:
                 self.full_pull.add(res.name)
                 return self.client.get(res.name), "true"  # parent pulled whole: so is the child
-            keys = self._activity() if via.parent == ACTIVITY else self._keys(via.parent, via.column)
+            keys = self._activity() if via.parent == ACTIVITY else self._keys(via.parent, via.column,
+                                                                               via.new_only)
             params += [(via.param, k) for k in keys if k > 0]
         params = list(dict.fromkeys(params))
         whole_cost = self._pages_of(res.name, self.client.profile.page_size)
         stored = int(self.state[res.name]["rows"] or 0)
         whole_cost = max(whole_cost, stored // self.client.profile.page_size + 1)
-        if len(params) > whole_cost and res.name != "adjustments":
+        # a parent's pull costs its page and the request confirming it: two for most parents
+        if 2 * len(params) > whole_cost + 1 and res.name != "adjustments":
             self.full_pull.add(res.name)
             return self.client.get(res.name), "true"  # cheaper whole (and it sees deletions)
         if not params:
@@ -382,10 +388,14 @@ class _Run:
         replace = " OR ".join(f'"{p}" = {int(k)}' for p, k in params) if len(params) <= 500 else None
         return frame, replace
 
-    def _keys(self, parent: str, column: str) -> list[int]:
+    def _keys(self, parent: str, column: str, new_only: bool = False) -> list[int]:
         frame = self.changed.get(parent)
         if frame is None or column not in frame.columns:
             return []
+        if new_only:
+            key = catalogue.RESOURCES[parent].key
+            fresh = self.new.get(parent, set())
+            frame = frame[frame[key].isin(list(fresh))]
         return sorted({int(k) for k in frame[column].dropna()})
 
     def _activity(self) -> list[int]:
