@@ -234,3 +234,24 @@ def test_advance_is_stamped_and_rejects_bad_days(practice: Path) -> None:
     assert con.execute("SELECT COUNT(*) FROM payment WHERE DateEntry = ?", (day,)).fetchone()[0] \
         == result.inserted["payment"]
     con.close()
+
+
+def test_run_grouped_overlaps_groups_and_keeps_order() -> None:
+    """The runner behind `odnb sync --all` and scheduled jobs: two customer keys run at the same time
+    (each waits at the barrier for the other: run one after another, the barrier would time out), items
+    of one key run in order in one worker, results come back in the order given."""
+    import threading
+
+    from odnb.store.many import run_grouped
+
+    barrier = threading.Barrier(2, timeout=10)
+    seen: list[str] = []
+
+    def work(item: str) -> str:
+        if item in ("a1", "b1"):
+            barrier.wait()
+        seen.append(item)
+        return item.upper()
+
+    assert run_grouped(["a1", "b1", "a2"], work, group=lambda i: i[0], workers=4) == ["A1", "B1", "A2"]
+    assert seen.index("a1") < seen.index("a2")
