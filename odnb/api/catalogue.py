@@ -103,6 +103,10 @@ class Sync:
     via: tuple[Via, ...] = ()
     query_change: str | None = None  # the table's change column in Open Dental's MySQL (ShortQuery sync)
     query_dates: tuple[str, ...] = ()  # datetime columns the list endpoint sends as a date only
+    # via: (filter, value) listing every row that can still change (claimprocs: Status=NotReceived), pulled
+    # in one go instead of asking ``outstanding_parent`` (ClaimNum) of each changed parent, when cheaper
+    outstanding: tuple[str, str] | None = None
+    outstanding_parent: str | None = None
     overlap_minutes: int = 60
     window_days: int = 7  # window: days before the practice's latest activity
     window_ahead_days: int = 14  # window: days after it (later days are refreshed at each reconcile)
@@ -549,9 +553,14 @@ _SYNC: dict[str, Sync] = {
     "claims": Sync("claim", "changed", query_change="SecDateTEdit"),
     # DateEntry is a date: the watermark's whole day again
     "payments": Sync("payment", "changed", query_change="SecDateTEdit"),
-    "claimprocs": Sync("claimproc", "via", (Via("ClaimNum", "claims", "ClaimNum"),
-                                            Via("ClaimPaymentNum", "claimpayments", "ClaimPaymentNum")),
-                       query_change="SecDateTEdit"),
+    "claimpayments": Sync("claimpayment", "changed", query_change="SecDateTEdit"),
+    # A new insurance check lists what it paid (claimprocs?ClaimPaymentNum=); claims sent since the last
+    # sync are among the outstanding lines (Status=NotReceived, one pull) or asked by ClaimNum, whichever
+    # costs less; a claim already covered by either is not asked again.
+    "claimprocs": Sync("claimproc", "via", (Via("ClaimPaymentNum", "claimpayments", "ClaimPaymentNum"),
+                                            Via("ClaimNum", "claims", "ClaimNum")),
+                       query_change="SecDateTEdit", outstanding=("Status", "NotReceived"),
+                       outstanding_parent="ClaimNum"),
     "paysplits": Sync("paysplit", "via", (Via("PayNum", "payments", "PayNum"),), query_change="SecDateTEdit",
                       query_dates=("SecDateTEdit",)),  # PaySplits GET sends "SecDateTEdit": "2023-01-27"
     # Coverage: a new subscription (inssubs' SecDateTEdit) or a new patient brings patplan rows; a plan

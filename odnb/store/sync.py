@@ -337,7 +337,10 @@ class _Run:
             return self.client.get(res.name)
         flt = res.filter(column)
         by_date = flt is not None and flt.type == "date"  # a date filter re-reads the watermark's whole day
-        since = pd.Timestamp(mark).to_pydatetime() - timedelta(minutes=0 if by_date else rule.overlap_minutes)
+        mark = pd.Timestamp(mark).to_pydatetime()
+        if not by_date:  # rows changed since the last sync are stamped after the practice's clock then
+            mark = max(mark, self._previous_clock())
+        since = mark - timedelta(minutes=0 if by_date else rule.overlap_minutes)
         value: Any = since.date() if by_date else since
         frame = self.client.get(res.name, **{column: value})
         if column in frame.columns and len(frame):
@@ -349,6 +352,13 @@ class _Run:
                             value)
         return frame
 
+    def _previous_clock(self) -> datetime:
+        """The practice's clock at the last sync: its latest change stamp then (server time, any table).
+        A table that has not changed for years is asked from there, not from its own old watermark."""
+        stamps = [pd.Timestamp(r["watermark"]).to_pydatetime() for r in self.state.values()
+                  if not pd.isna(r["watermark"])]
+        return max(stamps) if stamps else datetime.min
+
     def _via(self, res: Resource) -> tuple[pd.DataFrame, str | None]:
         rule = res.sync
         assert rule is not None
@@ -359,20 +369,21 @@ class _Run:
                 frame = self._adjustments_query(since)
                 if frame is not None:
                     return frame, None
-        params: list[tuple[str, int]] = []
+        wanted: list[tuple[str, str, list[int]]] = []  # (param, parent column, keys) in rule order
         for via in rule.via:
             if via.parent != ACTIVITY and via.parent not in catalogue.RESOURCES:
-                continue  # a parent this catalogue does not know yet (claimpayments)
+                continue  # a parent this catalogue does not know
             if via.parent != ACTIVITY and via.parent in self.full_pull:
                 self.full_pull.add(res.name)
                 return self.client.get(res.name), "true"  # parent pulled whole: so is the child
             keys = self._activity() if via.parent == ACTIVITY else self._keys(via.parent, via.column,
                                                                                via.new_only)
-            params += [(via.param, k) for k in keys if k > 0]
-        params = list(dict.fromkeys(params))
-        whole_cost = self._pages_of(res.name, self.client.profile.page_size)
+            wanted.append((via.param, via.column, [k for k in keys if k > 0]))
+        params = list(dict.fromkeys((p, k) for p, _, keys in wanted for k in keys))
+        size = self.client.profile.page_size
+        whole_cost = self._pages_of(res.name, size)
         stored = int(self.state[res.name]["rows"] or 0)
-        whole_cost = max(whole_cost, stored // self.client.profile.page_size + 1)
+        whole_cost = max(whole_cost, stored // size + 1)
         # a parent's pull costs its page and the request confirming it: two for most parents
         if 2 * len(params) > whole_cost + 1 and res.name != "adjustments":
             self.full_pull.add(res.name)
@@ -381,12 +392,60 @@ class _Run:
             return pd.DataFrame(columns=list(res.columns)), None
         if res.name == "adjustments":
             return self.client.adjustments_all([k for _, k in params]), None
-        parts = [self.client.get(res.name, **{p: k}) for p, k in params]
+        parts: list[pd.DataFrame] = []
+        outstanding = self._outstanding(res, wanted)
+        if outstanding is not None:
+            parts.append(outstanding)
+        visited: list[tuple[str, int]] = []
+        for param, _, keys in wanted:
+            # a parent whose children already came (with the outstanding rows, or through an earlier
+            # parent: the claimprocs of a claim paid by a new check) is not asked again
+            done = {int(k) for part in parts if param in part.columns for k in part[param].dropna()}
+            for key in keys:
+                if key in done or (param, key) in visited:
+                    continue
+                visited.append((param, key))
+                parts.append(self.client.get(res.name, **{param: key}))
+        parts = [p for p in parts if len(p)]
+        frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(res.columns))
+        frame = frame.drop_duplicates(subset=[res.key], keep="last").reset_index(drop=True) if len(frame) \
+            else frame
+        # A parent's key pulled completely: its stored children that are gone were deleted.
+        replace = " OR ".join(f'"{p}" = {int(k)}' for p, k in visited) if 0 < len(visited) <= 500 else None
+        return frame, replace
+
+    def _outstanding(self, res: Resource, wanted: list[tuple[str, str, list[int]]]) -> pd.DataFrame | None:
+        """The rows that can still change, by one filter (``Sync.outstanding``: claimprocs not yet received,
+        ``Status=NotReceived``), when that costs fewer requests than asking each changed parent; None
+        otherwise, or when the office ignores the filter (older than the filter's version: then the first
+        pages are not what was asked for, the pull is stopped and the parents are asked from now on)."""
+        rule = res.sync
+        assert rule is not None
+        if rule.outstanding is None or self.store.meta(f"ignores:{res.name}.{rule.outstanding[0]}") == "true":
+            return None
+        column, value = rule.outstanding
+        size = self.client.profile.page_size
+        stored = int(self.store.run(f'SELECT COUNT(*) FROM "{rule.table}" WHERE "{column}" = ?',
+                                    [value])[0][0])
+        cost = stored // size + 2
+        parents = sum(len(keys) for param, _, keys in wanted if param == rule.outstanding_parent)
+        if 2 * parents <= cost:
+            return None
+        parts: list[pd.DataFrame] = []
+        short = False
+        pages = self.client.iter_pages(res.name, **{column: value})
+        for page in pages:
+            if short:  # a page came back short (rows not matching dropped) and still more follow
+                pages.close()  # type: ignore[attr-defined]
+                self.store.set_meta(f"ignores:{res.name}.{column}", "true")
+                log.warning("%s: the office ignores the %s filter (an older Open Dental); refreshing through "
+                            "parents instead", res.name, column)
+                return None
+            short = len(page) < size - 1
+            parts.append(page)
         frame = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
             else pd.DataFrame(columns=list(res.columns))
-        # A parent's key pulled completely: its stored children that are gone were deleted.
-        replace = " OR ".join(f'"{p}" = {int(k)}' for p, k in params) if len(params) <= 500 else None
-        return frame, replace
+        return frame
 
     def _keys(self, parent: str, column: str, new_only: bool = False) -> list[int]:
         frame = self.changed.get(parent)
