@@ -255,3 +255,33 @@ def test_run_grouped_overlaps_groups_and_keeps_order() -> None:
 
     assert run_grouped(["a1", "b1", "a2"], work, group=lambda i: i[0], workers=4) == ["A1", "B1", "A2"]
     assert seen.index("a1") < seen.index("a2")
+
+
+@pytest.mark.parametrize("office", ["25.3.18", "24.3.1"])
+def test_outstanding_claim_lines_by_one_filter_unless_the_office_ignores_it(
+        make_simulator: object, demo_db: Path, tmp_path: Path, office: str) -> None:
+    """claimprocs?Status=NotReceived lists every claim line that can still change (one pull instead of one
+    per sent claim); an office older than the filter (24.4.13) ignores it and pages the whole table: the
+    sync sees it in the first pages, stops after two requests, and asks the parents from then on."""
+    from odnb.store.store import Store
+    from odnb.store.sync import SyncResult, _Run
+
+    server = make_simulator(mode="remote", throttle_intervals=NO_THROTTLE,  # type: ignore[operator]
+                            office_version=office)
+    od = client_for(server, readonly=True)
+    store = Store(tmp_path / "store.duckdb")
+    run = _Run(od, store, SyncResult(profile="t"), full=False, reconcile_days=7, use_queries=False)
+    res = RESOURCES["claimprocs"]
+    truth = sqlite_rows(demo_db, "claimproc", "ClaimProcNum")
+    assert len(truth) > 200  # more than two pages: an ignored filter shows in the first ones
+    got = run._outstanding(res, [("ClaimNum", "ClaimNum", list(range(1, 20)))])
+    if office == "24.3.1":
+        assert got is None and od.request_count == 2
+        assert store.meta("ignores:claimprocs.Status") == "true"
+        assert run._outstanding(res, [("ClaimNum", "ClaimNum", list(range(1, 20)))]) is None
+        assert od.request_count == 2  # remembered: no second try
+    else:
+        want = truth[truth["Status"] == 0]["ClaimProcNum"]
+        assert sorted(got["ClaimProcNum"]) == sorted(want)
+        assert od.request_count == len(want) // 100 + 2  # the pages and the confirming request
+    store.close()
