@@ -76,6 +76,7 @@ class Via:
     param: str
     parent: str
     column: str
+    new_only: bool = False  # only the parent's rows that are new (not yet stored), not every changed one
 
 
 ACTIVITY = "*activity*"  # Via.parent: patients with activity (any changed row naming their PatNum)
@@ -100,7 +101,12 @@ class Sync:
     table: str  # the Open Dental table name: the store's table
     strategy: str  # changed | via | full | window
     via: tuple[Via, ...] = ()
-    query_change: str | None = None  # the table's change column for one ShortQuery (Queries held)
+    query_change: str | None = None  # the table's change column in Open Dental's MySQL (ShortQuery sync)
+    query_dates: tuple[str, ...] = ()  # datetime columns the list endpoint sends as a date only
+    # via: (filter, value) listing every row that can still change (claimprocs: Status=NotReceived), pulled
+    # in one go instead of asking ``outstanding_parent`` (ClaimNum) of each changed parent, when cheaper
+    outstanding: tuple[str, str] | None = None
+    outstanding_parent: str | None = None
     overlap_minutes: int = 60
     window_days: int = 7  # window: days before the practice's latest activity
     window_ahead_days: int = 14  # window: days after it (later days are refreshed at each reconcile)
@@ -529,27 +535,44 @@ _R = [
 
 # How the local store keeps each table current (``odnb sync``), in sync order: parents before the tables
 # refreshed through them. ``patients`` (the Patient Select subset of patients/Simple) is not stored.
+# ``query_change``: the change stamp column of the Open Dental table (MySQL schema: DateTStamp or
+# SecDateTEdit, set on every insert and update); with the Queries permission one combined ShortQuery reads
+# every table's rows changed since its mark (odnb.store.query_sync). Tables without one are read whole.
 _SYNC: dict[str, Sync] = {
-    "providers": Sync("provider", "changed"),
+    "providers": Sync("provider", "changed", query_change="DateTStamp"),
     "operatories": Sync("operatory", "full"),
     "clinics": Sync("clinic", "full"),
     "definitions": Sync("definition", "full"),
     "carriers": Sync("carrier", "full"),
-    "insplans": Sync("insplan", "full"),
-    "procedurecodes": Sync("procedurecode", "changed"),
-    "patients/Simple": Sync("patient", "changed"),
-    "inssubs": Sync("inssub", "changed"),
-    "appointments": Sync("appointment", "changed"),
-    "procedurelogs": Sync("procedurelog", "changed"),
-    "claims": Sync("claim", "changed"),
-    "payments": Sync("payment", "changed"),  # DateEntry is a date: the watermark's whole day again
-    "claimprocs": Sync("claimproc", "via", (Via("ClaimNum", "claims", "ClaimNum"),
-                                            Via("ClaimPaymentNum", "claimpayments", "ClaimPaymentNum")),
-                       query_change="SecDateTEdit"),
-    "paysplits": Sync("paysplit", "via", (Via("PayNum", "payments", "PayNum"),), query_change="SecDateTEdit"),
-    "patplans": Sync("patplan", "via", (Via("PatNum", "patients/Simple", "PatNum"),),
+    "insplans": Sync("insplan", "full", query_change="SecDateTEdit"),
+    "procedurecodes": Sync("procedurecode", "changed", query_change="DateTStamp"),
+    "patients/Simple": Sync("patient", "changed", query_change="DateTStamp"),
+    "inssubs": Sync("inssub", "changed", query_change="SecDateTEdit"),
+    "appointments": Sync("appointment", "changed", query_change="DateTStamp"),
+    "procedurelogs": Sync("procedurelog", "changed", query_change="DateTStamp"),
+    "claims": Sync("claim", "changed", query_change="SecDateTEdit"),
+    # DateEntry is a date: the watermark's whole day again
+    "payments": Sync("payment", "changed", query_change="SecDateTEdit"),
+    "claimpayments": Sync("claimpayment", "changed", query_change="SecDateTEdit"),
+    # A new insurance check lists what it paid (claimprocs?ClaimPaymentNum=); claims sent since the last
+    # sync are among the outstanding lines (Status=NotReceived, one pull) or asked by ClaimNum, whichever
+    # costs less; a claim already covered by either is not asked again.
+    "claimprocs": Sync("claimproc", "via", (Via("ClaimPaymentNum", "claimpayments", "ClaimPaymentNum"),
+                                            Via("ClaimNum", "claims", "ClaimNum")),
+                       query_change="SecDateTEdit", outstanding=("Status", "NotReceived"),
+                       outstanding_parent="ClaimNum"),
+    "paysplits": Sync("paysplit", "via", (Via("PayNum", "payments", "PayNum"),), query_change="SecDateTEdit",
+                      query_dates=("SecDateTEdit",)),  # PaySplits GET sends "SecDateTEdit": "2023-01-27"
+    # Coverage: a new subscription (inssubs' SecDateTEdit) or a new patient brings patplan rows; a plan
+    # dropped or moved to another existing subscription waits for the reconcile.
+    "patplans": Sync("patplan", "via", (Via("InsSubNum", "inssubs", "InsSubNum"),
+                                        Via("PatNum", "patients/Simple", "PatNum", new_only=True)),
                      query_change="SecDateTEdit"),
-    "recalls": Sync("recall", "via", (Via("PatNum", ACTIVITY, "PatNum"),), query_change="DateTStamp"),
+    # Open Dental recomputes a patient's recalls when a procedure is completed or an appointment is
+    # scheduled: the patients of changed procedures and appointments (staff edits in the recall list
+    # alone wait for the reconcile).
+    "recalls": Sync("recall", "via", (Via("PatNum", "appointments", "PatNum"),
+                                      Via("PatNum", "procedurelogs", "PatNum")), query_change="DateTStamp"),
     "adjustments": Sync("adjustment", "via", (Via("PatNum", ACTIVITY, "PatNum"),),
                         query_change="SecDateTEdit"),
     "schedules": Sync("schedule", "window", window_days=1, window_ahead_days=14,
@@ -558,6 +581,36 @@ _SYNC: dict[str, Sync] = {
 
 RESOURCES: dict[str, Resource] = {
     r.name: replace(r, sync=_SYNC[r.name]) if r.name in _SYNC else r for r in _R
+}
+
+# Stored integers of the enum columns the API spells as text (ShortQuery rows hold the integer).
+ENUM_CODES: dict[str, dict[str, int]] = {
+    "ProcStatus": enums.PROC_STATUS, "AptStatus": enums.APT_STATUS, "Status": enums.CLAIMPROC_STATUS,
+    "PatStatus": enums.PAT_STATUS, "SchedType": enums.SCHED_TYPE, "Gender": enums.GENDER,
+    "Position": enums.POSITION, "ProvStatus": enums.PROV_STATUS,
+}
+
+# Columns the list endpoints add by looking up another table (``column: (table, value, key, foreign
+# key)``), so rows read by ShortQuery get them by the same lookup: ``(SELECT value FROM table WHERE
+# table.key = t.foreign_key)``.
+_DEF = ("definition", "ItemName", "DefNum")
+QUERY_LOOKUPS: dict[str, dict[str, tuple[str, str, str, str]]] = {
+    "procedurelogs": {"priority": (*_DEF, "Priority"), "dxName": (*_DEF, "Dx"),
+                      "provAbbr": ("provider", "Abbr", "ProvNum", "ProvNum"),
+                      "procCode": ("procedurecode", "ProcCode", "CodeNum", "CodeNum"),
+                      "descript": ("procedurecode", "Descript", "CodeNum", "CodeNum")},
+    "appointments": {"confirmed": (*_DEF, "Confirmed"), "unschedStatus": (*_DEF, "UnschedStatus"),
+                     "provAbbr": ("provider", "Abbr", "ProvNum", "ProvNum")},
+    "patients/Simple": {"priProvAbbr": ("provider", "Abbr", "ProvNum", "PriProv"),
+                        "secProvAbbr": ("provider", "Abbr", "ProvNum", "SecProv"),
+                        "clinicAbbr": ("clinic", "Abbr", "ClinicNum", "ClinicNum"),
+                        "BillingType": (*_DEF, "BillingType")},
+    "payments": {"payType": (*_DEF, "PayType")},
+    "paysplits": {"unearnedType": (*_DEF, "UnearnedType")},
+    "adjustments": {"adjType": (*_DEF, "AdjType")},
+    "recalls": {"recallStatus": (*_DEF, "RecallStatus")},
+    "procedurecodes": {"procCat": (*_DEF, "ProcCat")},
+    "schedules": {"blockoutType": (*_DEF, "BlockoutType")},
 }
 # The stored resources, in sync order.
 SYNCED: tuple[str, ...] = tuple(name for name in _SYNC if name in RESOURCES)
@@ -646,11 +699,7 @@ def _format_value(f: Filter, value: Any, res: Resource) -> str:
         )
     if f.type == "enum" and f.choices:
         if isinstance(value, int) and not isinstance(value, bool):
-            mapping = {
-                "ProcStatus": enums.PROC_STATUS, "AptStatus": enums.APT_STATUS,
-                "Status": enums.CLAIMPROC_STATUS, "PatStatus": enums.PAT_STATUS,
-                "SchedType": enums.SCHED_TYPE, "Gender": enums.GENDER, "Position": enums.POSITION,
-            }.get(f.name)
+            mapping = ENUM_CODES.get(f.name) if f.name != "ProvStatus" else None
             if mapping is not None:
                 with contextlib.suppress(KeyError):
                     value = enums.text_of(mapping, value)

@@ -189,6 +189,19 @@ class Client:
                 "query() needs SQL text.", cause="ShortQuery runs one SQL statement",
                 fix='Pass a SELECT, e.g. od.query("SELECT COUNT(*) AS n FROM patient").',
             )
+        return type_query_frame(self.query_rows(sql))
+
+    def query_rows(self, sql: str) -> list[dict[str, Any]]:
+        """:meth:`query`'s rows as the API sent them (JSON records, untyped), every page, proven complete.
+
+        >>> od.query_rows("SELECT PatNum, LName FROM patient ORDER BY PatNum LIMIT 2")  # doctest: +SKIP
+        [{'PatNum': 1, 'LName': 'Moore'}, {'PatNum': 2, 'LName': 'Lee'}]
+        """
+        if not isinstance(sql, str) or not sql.strip():
+            raise InvalidParameter(
+                "query() needs SQL text.", cause="ShortQuery runs one SQL statement",
+                fix='Pass a SELECT, e.g. od.query("SELECT COUNT(*) AS n FROM patient").',
+            )
         body = {"SqlCommand": sql.strip()}
         rows: list[dict[str, Any]] = []
         paging = QueryPaging(size=catalogue.SHORTQUERY_PAGE)
@@ -209,7 +222,7 @@ class Client:
         finally:
             if bar is not None:
                 bar.close()
-        return type_query_frame(rows)
+        return rows
 
     # --- named helpers --------------------------------------------------------------------------
 

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from odnb.api.catalogue import DTYPES, Resource
@@ -104,7 +106,14 @@ def empty_frame(res: Resource) -> pd.DataFrame:
 
 def type_frame(res: Resource, rows: list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
     """Typed, de-duplicated frame from the API's records: documented columns first (catalogue order,
-    added empty if absent), then unknown columns as sent. Duplicate primary keys keep the last row."""
+    added empty if absent), then unknown columns as sent. Duplicate primary keys keep the last row.
+
+    Records (a page of JSON) are converted value by value in plain Python, which is many times faster
+    than pandas' per-column machinery on pages of 100 rows; a column holding anything the fast path does
+    not know for sure (a time, a date in a form ``datetime.fromisoformat`` does not read, a boolean where
+    a number belongs) is converted by the vectorised path instead, so both give the same frame."""
+    if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
+        return _type_records(res, rows)
     raw = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame.from_records(rows)
     out: dict[str, pd.Series] = {}
     n = len(raw)
@@ -126,6 +135,151 @@ def type_frame(res: Resource, rows: list[dict[str, Any]] | pd.DataFrame) -> pd.D
             out[col] = raw[col]
     df = pd.DataFrame(out, index=raw.index)
     if res.key in df.columns and len(df):
+        df = df.drop_duplicates(subset=[res.key], keep="last")
+    return df.reset_index(drop=True)
+
+
+class _Slow(Exception):
+    """A value the fast path does not convert with certainty: use the vectorised path for the column."""
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and v != v)
+
+
+def _fast_number(values: list[Any], dtype: str) -> tuple[Any, int]:
+    out: list[Any] = []
+    bad = 0
+    whole = dtype == "Int64"
+    for v in values:
+        if _missing(v):
+            out.append(None)
+            continue
+        if isinstance(v, bool):
+            raise _Slow
+        if isinstance(v, int):
+            out.append(v if whole else float(v))
+            continue
+        if isinstance(v, float):
+            number = v
+        else:
+            t = str(v).strip().replace(",", "")
+            if t == "":
+                out.append(None)
+                continue
+            try:
+                number = float(t)
+            except ValueError:
+                out.append(None)
+                bad += 1
+                continue
+        if number != number or number in (float("inf"), float("-inf")):
+            raise _Slow
+        if whole:
+            if abs(number) >= 2**53:
+                raise _Slow
+            out.append(round(number))
+        else:
+            out.append(number)
+    return pd.array(out, dtype=dtype), bad
+
+
+def _fast_bool(values: list[Any]) -> tuple[Any, int]:
+    out: list[Any] = []
+    bad = 0
+    for v in values:
+        if _missing(v):
+            out.append(None)
+            continue
+        flag = _BOOLS.get(str(v).strip().lower())
+        if flag is None:
+            bad += 1
+        out.append(flag)
+    return pd.array(out, dtype="boolean"), bad
+
+
+_FIRST_TS = datetime(1678, 1, 1)
+_LAST_TS = datetime(2262, 1, 1)
+
+
+def _fast_datetime(values: list[Any]) -> Any:
+    parsed: dict[str, datetime | None] = {}
+    out: list[datetime | None] = []
+    for v in values:
+        if _missing(v):
+            out.append(None)
+            continue
+        t = str(v).strip()
+        when = parsed.get(t, _Slow)
+        if when is _Slow:
+            if t == "" or t.startswith(_NO_DATE):
+                when = None
+            else:
+                try:
+                    when = datetime.fromisoformat(t)
+                except ValueError:
+                    raise _Slow from None
+                if when.tzinfo is not None or not _FIRST_TS <= when < _LAST_TS:
+                    raise _Slow
+            parsed[t] = when  # type: ignore[assignment]
+        out.append(when)  # type: ignore[arg-type]
+    return np.array(out, dtype="datetime64[ns]")
+
+
+def _fast_text(values: list[Any]) -> list[Any]:
+    return [None if _missing(v) else v if isinstance(v, str) else str(v) for v in values]
+
+
+def _fast_convert(values: list[Any], kind: str, known: tuple[str, ...]) -> tuple[pd.Series, int]:
+    """(typed column, values that could not be read) for one column of records; raises :class:`_Slow`."""
+    dtype = DTYPES[kind]
+    if kind in ("id", "int", "money", "float"):
+        array, bad = _fast_number(values, dtype)
+        return pd.Series(array), bad
+    if kind == "bool":
+        array, bad = _fast_bool(values)
+        return pd.Series(array), bad
+    if kind in ("date", "datetime"):
+        return pd.Series(_fast_datetime(values)), 0
+    if kind in ("enum", "cat"):
+        text = _fast_text(values)
+        seen = {v for v in text if v is not None and v not in known}
+        return pd.Series(pd.Categorical(text, categories=[*known, *sorted(seen)])), 0
+    if kind == "str":
+        return pd.Series(_fast_text(values), dtype="str"), 0
+    raise _Slow
+
+
+def _type_records(res: Resource, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """:func:`type_frame` of JSON records, column by column in plain Python (see there)."""
+    n = len(rows)
+    out: dict[str, pd.Series] = {}
+    for col, kind in res.columns.items():
+        values = [r.get(col) for r in rows]
+        if all(v is None for v in values) and not any(col in r for r in rows):
+            if kind in ("enum", "cat"):
+                known = list(res.enum_values.get(col, ()))
+                out[col] = pd.Series(pd.Categorical([None] * n, categories=known))
+            else:
+                out[col] = pd.Series(index=pd.RangeIndex(n), dtype=DTYPES[kind])
+            continue
+        try:
+            out[col], bad = _fast_convert(values, kind, res.enum_values.get(col, ()))
+        except _Slow:
+            raw = pd.Series(values, dtype=object)
+            out[col] = convert(raw, kind, res.enum_values.get(col, ()))
+            bad = int((out[col].isna() & raw.notna() & (_text(raw).str.strip() != "")).sum()) \
+                if kind in ("id", "int", "money", "float", "bool", "time") else 0
+        if bad:
+            log.warning("%s.%s: %d value(s) could not be read as %s and are missing", res.name, col, bad,
+                        kind)
+    extra = [c for c in dict.fromkeys(k for r in rows for k in r) if c not in out]
+    if extra:
+        raw = pd.DataFrame.from_records(rows)
+        for col in extra:
+            out[col] = raw[col]
+    df = pd.DataFrame(out)
+    if res.key in df.columns and n:
         df = df.drop_duplicates(subset=[res.key], keep="last")
     return df.reset_index(drop=True)
 

@@ -10,7 +10,8 @@
   so. A corrupt cache file is moved aside (kept 0600) and rebuilt; a read-only one is bypassed; both warn.
 * Pacing: :class:`PacingAdapter` sits *under* the cache, so only real network requests wait and count;
   two requests with the same customer key start at least ``min_interval`` apart and never overlap,
-  across processes too (a lock file in the practice folder).
+  across processes too (a lock file per key under the cache root, ``<cache root>/pacing/<key id>.lock``,
+  shared by every profile and process that uses the key).
 * Bounded waits: a total deadline per request (headers *and* body, so a trickling body fails), one quick
   retry on connection refused / DNS and then :class:`ConnectionFailed` for the rest of the run (per
   host), ``Retry-After`` above ``max_retry_after`` is an error naming the wait, and every wait of
@@ -59,7 +60,7 @@ from odnb.api.errors import (
     error_from_response,
     message_of,
 )
-from odnb.paths import practice_dir
+from odnb.paths import cache_root, practice_dir, private_dir
 
 log = logging.getLogger("odnb")
 
@@ -218,6 +219,17 @@ def pacing_margin(interval: float) -> float:
     """Safety added to the tier interval: the server measures arrival, we measure sending, and connection
     set-up makes the two differ by a few milliseconds (5 s -> 5.15 s; 0.2 s -> 0.254 s; 0 stays 0)."""
     return min(0.05, 0.25 * interval) + 0.02 * interval if interval > 0 else 0.0
+
+
+def pacing_lock_file(ident: str) -> Path | None:
+    """The lock + timestamp file every process pacing key ``ident`` shares (0600, in a 0700 folder under
+    the cache root): two profiles or two ``odnb sync`` processes on one customer key share one throttle.
+    None when the folder cannot be made (pacing is then per process)."""
+    try:
+        return private_dir(cache_root() / "pacing") / f"{ident}.lock"
+    except OSError as exc:
+        log.debug("no shared pacing folder (%s)", type(exc).__name__)
+        return None
 
 
 def key_id(developer_key: str, customer_key: str) -> str:
@@ -569,7 +581,7 @@ class Transport:
         else:
             self.session = requests.Session()
         ident = key_id(profile.developer_key, profile.customer_key)
-        lock_file = self._folder / f"pacing-{ident}.lock" if self._folder is not None else None
+        lock_file = pacing_lock_file(ident) if self._folder is not None else None
         self.adapter = PacingAdapter(ident, self.min_interval, self._count, total=self.timeouts.total,
                                      lock_file=lock_file)
         self._mount()

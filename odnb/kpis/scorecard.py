@@ -323,7 +323,7 @@ def scorecard(
     start: object,
     end: object,
     *,
-    source: Literal["auto", "store", "api"] = "api",
+    source: Literal["auto", "store", "api"] = "auto",
     writeoff_mode: WriteoffMode = "payment_date",
     ratio_denominator: Denominator = "net",
     active_months: int = 18,
@@ -349,9 +349,10 @@ def scorecard(
     ``client`` is an odnb Client, or a :class:`PracticeData` to share fetched tables with other calls.
     A KPI whose data could not be fetched is None with the one-line cause in ``reasons``.
 
-    ``source``: ``"store"`` computes from the practice's local store (``odnb sync``; adjustments
-    included, no request), ``"auto"`` does when the store is fresh (:func:`data_source`), ``"api"`` asks
-    the server. The card's notes say the store's as-of time.
+    ``source``: ``"auto"`` (the default) computes from the practice's local store when its last sync is
+    fresh (:func:`data_source`, at most 26 hours old) and asks the server otherwise (or when there is no
+    store); ``"store"`` insists on the store (``odnb sync``; adjustments included, no request); ``"api"``
+    always asks the server. The card's notes say the store's as-of time.
     """
     client = data_source(client, source)
     inner = client.client if isinstance(client, PracticeData) else client

@@ -323,6 +323,9 @@ def write_rollup(job: Job, results: list[Any], when: datetime) -> tuple[Path, Pa
     return csv_path, html_path, page, text
 
 
+JOB_WORKERS = 4  # practices of one job rendered at once (each is mostly waiting on its key's throttle)
+
+
 def run_job(job: Job, due: datetime, *, mail_settings: Any = None, ssl_context: Any = None,
             log: Any = _log) -> JobRun:
     """Run ``job`` for its scheduled time ``due`` unless another run of it holds its lock."""
@@ -343,7 +346,8 @@ def run_job(job: Job, due: datetime, *, mail_settings: Any = None, ssl_context: 
         update_state(job.name, last_due=due, last_started=datetime.now())
         log(f"{job.name}: starting the run due {due:%Y-%m-%d %H:%M} for {', '.join(job.profiles)}")
         params = expand_parameters(job.parameters, due.date())
-        for profile in job.profiles:
+
+        def one(profile: str) -> ReportResult:
             try:
                 result = run_report(job.notebook, profile=profile, parameters=params,
                                     email=list(job.email) or None, mail_settings=mail_settings,
@@ -354,7 +358,6 @@ def run_job(job: Job, due: datetime, *, mail_settings: Any = None, ssl_context: 
             except Exception as exc:  # e.g. an unusable [mail] section: the other profiles still run
                 result = ReportResult(None, None, None, ok=False, name=job.notebook, profile=profile,
                                       error=f"{type(exc).__name__}: {str(exc).strip()[:300]}")
-            run.results.append(result)
             # The log names the failing cell and the exception type only: the exception's message can quote
             # patient data, and logs travel (journald, cron mail); the partial notebook has the full error.
             what = (str(result.html_path) if result.ok
@@ -363,6 +366,13 @@ def run_job(job: Job, due: datetime, *, mail_settings: Any = None, ssl_context: 
                     else f"FAILED: {result.error}")
             log(f"{job.name} [{profile}]: {what}"
                 + (f" (mail not sent: {result.mail_error})" if result.mail_error else ""))
+            return result
+
+        # Practices at once, one worker per customer key (the throttle is per key), bounded; one
+        # practice's failure is its own result and the others run on.
+        from odnb.store.many import profile_group, run_grouped
+
+        run.results.extend(run_grouped(job.profiles, one, group=profile_group, workers=JOB_WORKERS))
         if len(job.profiles) > 1:
             run.rollup_csv, run.rollup_html, page, text = write_rollup(job, run.results, datetime.now())
             log(f"{job.name}: roll-up {run.rollup_html}")

@@ -30,25 +30,51 @@ def _key_group(client: Any) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()[:16]
 
 
+def run_grouped(items: Iterable[Any], work: Callable[[Any], Any], *, group: Callable[[Any], str],
+                workers: int = MAX_WORKERS) -> list[Any]:
+    """``work(item)`` for every item, results in the order given: items of one group (one customer key)
+    one after another in one worker, groups at once (at most ``workers``). ``work`` reports its own
+    failures in its result; an exception it lets out is re-raised after every other item has run.
+
+    >>> run_grouped([1, 2, 3], lambda n: n * n, group=str, workers=2)
+    [1, 4, 9]
+    """
+    items = list(items)
+    groups: dict[str, list[int]] = {}
+    for i, item in enumerate(items):
+        groups.setdefault(group(item), []).append(i)
+    results: list[Any] = [None] * len(items)
+
+    def run_group(indexes: list[int]) -> None:
+        for i in indexes:
+            results[i] = work(items[i])
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(groups) or 1)),
+                            thread_name_prefix="odnb-worker") as pool:
+        futures = [pool.submit(run_group, g) for g in groups.values()]
+    for future in futures:
+        future.result()
+    return results
+
+
+def profile_group(name: str | None) -> str:
+    """The throttle a profile's requests share (its customer key, hashed); its own name when the
+    profile cannot be read (it then fails alone)."""
+    from odnb.api.profiles import load_profile
+
+    try:
+        profile = load_profile(name)
+    except Exception:
+        return f"name:{name}"
+    secret = f"{profile.base_url}|{profile.customer_key or profile.name}"
+    return hashlib.sha256(secret.encode()).hexdigest()[:16]
+
+
 def sync_clients(
     clients: Iterable[Any], *, workers: int = MAX_WORKERS, **options: Any
 ) -> list[SyncResult]:
     """Sync every client (``odnb.store.sync`` options pass through); results in the order given."""
-    clients = list(clients)
-    groups: dict[str, list[int]] = {}
-    for i, client in enumerate(clients):
-        groups.setdefault(_key_group(client), []).append(i)
-    results: list[SyncResult | None] = [None] * len(clients)
-
-    def run_group(indexes: list[int]) -> None:
-        for i in indexes:
-            results[i] = _safe_sync(clients[i], options)
-
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(groups) or 1)),
-                            thread_name_prefix="odnb-sync") as pool:
-        for future in [pool.submit(run_group, g) for g in groups.values()]:
-            future.result()
-    return [r for r in results if r is not None]
+    return run_grouped(clients, lambda client: _safe_sync(client, options), group=_key_group, workers=workers)
 
 
 def sync_profiles(

@@ -5,8 +5,10 @@ it completes, so a killed backfill continues with the tables it had not finished
 incremental, one strategy per resource read from the catalogue (:class:`odnb.api.catalogue.Sync`):
 change filters from each table's watermark minus an overlap window; tables without a change filter
 through their parents (claimprocs by ClaimNum of changed claims, paysplits by PayNum of new payments,
-adjustments and recalls by PatNum of patients with activity — adjustments with one ShortQuery when the key
-holds Queries); small reference tables in full; schedules by a date window. A refresh through parents
+patplans by InsSubNum of changed subscriptions and PatNum of new patients, recalls by PatNum of changed
+procedures and appointments, adjustments by PatNum of patients with activity); small reference tables
+in full; schedules by a date window. With the Queries permission the whole refresh is one combined
+ShortQuery instead (:mod:`odnb.store.query_sync`). A refresh through parents
 that would cost more requests than pulling the table whole pulls it whole. Every incremental run writes
 in ONE transaction: killed midway, the store keeps its previous consistent state.
 
@@ -25,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import sys
@@ -38,6 +41,7 @@ import pandas as pd
 from odnb.api import catalogue
 from odnb.api.catalogue import ACTIVITY, Resource
 from odnb.api.errors import ODError, PermissionDenied
+from odnb.store import query_sync
 from odnb.store.store import Store, open_store
 
 log = logging.getLogger("odnb")
@@ -112,6 +116,7 @@ class _Run:
         self.now = datetime.now().replace(microsecond=0)
         self.pulled: dict[str, pd.DataFrame] = {}  # resource -> rows pulled this run
         self.changed: dict[str, pd.DataFrame] = {}  # resource -> of those, the new or changed rows
+        self.new: dict[str, set[int]] = {}  # resource -> keys of the pulled rows not stored before
         self.full_pull: set[str] = set()  # resources pulled whole this run
         self.state = {row["resource"]: row for row in store.status().to_dict("records")}
 
@@ -127,7 +132,9 @@ class _Run:
             self._backfill(names, pending)
             return
         self.result.kind = "reconcile" if due else "incremental"
-        plans = {n: self._pull(n, whole=due) for n in names}
+        plans = None if due else self._query_plans()
+        if plans is None:
+            plans = {n: self._pull(n, whole=due) for n in names}
         self.store.run("BEGIN TRANSACTION")
         try:
             for name in names:
@@ -136,6 +143,84 @@ class _Run:
         except BaseException:
             self.store.run("ROLLBACK")
             raise
+        if due:
+            self._learn_columns()
+
+    def _learn_columns(self) -> None:
+        """With Queries held: ask which columns each table has, for the combined ShortQuery refresh."""
+        if self.use_queries is False or self.store.meta("queries_allowed") != "true":
+            return
+        try:
+            self.store.set_meta(query_sync.COLUMNS_META, json.dumps(query_sync.learn_columns(self.client)))
+        except ODError as exc:
+            log.warning("could not read the tables' columns by ShortQuery (%s); refreshes use the list "
+                        "endpoints", exc)
+
+    def _query_plans(self) -> dict[str, tuple[pd.DataFrame, str | None]] | None:
+        """Every table's changes by ONE ShortQuery (see :mod:`odnb.store.query_sync`), or None when the
+        key does not hold Queries, the tables' columns are not known yet, or the query fails (the caller
+        then uses the list endpoints)."""
+        if self.use_queries is False or self.store.meta("queries_allowed") != "true":
+            return None
+        have = query_sync.known_columns(self.store)
+        if not have:
+            return None
+        parts: list[tuple[str, list[str], str | None]] = []
+        replace: dict[str, str | None] = {}
+        by_list: list[str] = []
+        for name in catalogue.SYNCED:
+            res = catalogue.RESOURCES[name]
+            rule = res.sync
+            assert rule is not None
+            cols = have.get(rule.table)
+            if cols is None:
+                by_list.append(name)  # empty at the last look: its list endpoint says when it has rows
+                continue
+            lower = {c.lower() for c in cols}
+            where: str | None = None
+            if rule.strategy == "window" and rule.window_column:
+                latest = self._latest_activity()
+                start = (latest - timedelta(days=rule.window_days)).date().isoformat()
+                end = (latest + timedelta(days=rule.window_ahead_days)).date().isoformat()
+                col = rule.window_column
+                where = f"t.{col} >= '{start}' AND t.{col} <= '{end} 23:59:59'"
+                replace[name] = f"(\"{col}\" >= TIMESTAMP '{start}' AND \"{col}\" <= TIMESTAMP '{end}')"
+            elif rule.query_change and rule.query_change.lower() in lower:
+                mark = self.store.run(f'SELECT MAX("{rule.query_change}") FROM "{rule.table}"')[0][0]
+                if mark is None:
+                    replace[name] = "true"
+                else:
+                    since = pd.Timestamp(mark).to_pydatetime() - timedelta(minutes=rule.overlap_minutes)
+                    where = f"t.{rule.query_change} >= '{since:%Y-%m-%d %H:%M:%S}'"
+                    replace[name] = None
+            else:
+                replace[name] = "true"  # a small table without a stamp: whole (sees edits and deletions)
+            parts.append((name, query_sync.select_list(res, cols), where))
+        if not parts:
+            return None
+        sql, layout = query_sync.combined_sql(parts)
+        before = self.client.request_count
+        try:
+            rows = self.client.query_rows(sql)
+        except PermissionDenied:
+            self.store.set_meta("queries_allowed", "false")
+            return None
+        except ODError as exc:
+            log.warning("the combined ShortQuery refresh failed (%s); using the list endpoints", exc)
+            return None
+        self.result.requests_by_table["(one ShortQuery)"] = self.client.request_count - before
+        frames = query_sync.split_rows(rows, layout)
+        plans: dict[str, tuple[pd.DataFrame, str | None]] = {}
+        for name in catalogue.SYNCED:
+            if name in by_list:
+                plans[name] = self._pull(name, whole=False)
+                continue
+            frame = frames[name]
+            self.pulled[name] = self.changed[name] = frame
+            if replace[name] == "true":
+                self.full_pull.add(name)
+            plans[name] = (frame, replace[name])
+        return plans
 
     def _reconcile_due(self) -> bool:
         last = [row["last_full"] for row in self.state.values()]
@@ -157,6 +242,7 @@ class _Run:
             except BaseException:
                 self.store.run("ROLLBACK")
                 raise
+        self._learn_columns()
 
     def _announce(self, pending: list[str]) -> None:
         """Say the backfill's cost before it starts: requests from the last known row counts (or at least
@@ -218,6 +304,7 @@ class _Run:
             return frame
         stored = self.store.frame(res.name) if len(keys) > 1000 else \
             self.store.frame(res.name, f'"{res.key}" IN ({",".join(map(str, keys))})')
+        self.new[res.name] = set(keys) - {int(k) for k in stored[res.key].dropna()}
         if stored.empty:
             return frame
         cols = [c for c in res.columns if c != "serverDateTime"]  # the answer's time, not the row's
@@ -250,7 +337,10 @@ class _Run:
             return self.client.get(res.name)
         flt = res.filter(column)
         by_date = flt is not None and flt.type == "date"  # a date filter re-reads the watermark's whole day
-        since = pd.Timestamp(mark).to_pydatetime() - timedelta(minutes=0 if by_date else rule.overlap_minutes)
+        mark = pd.Timestamp(mark).to_pydatetime()
+        if not by_date:  # rows changed since the last sync are stamped after the practice's clock then
+            mark = max(mark, self._previous_clock())
+        since = mark - timedelta(minutes=0 if by_date else rule.overlap_minutes)
         value: Any = since.date() if by_date else since
         frame = self.client.get(res.name, **{column: value})
         if column in frame.columns and len(frame):
@@ -262,6 +352,13 @@ class _Run:
                             value)
         return frame
 
+    def _previous_clock(self) -> datetime:
+        """The practice's clock at the last sync: its latest change stamp then (server time, any table).
+        A table that has not changed for years is asked from there, not from its own old watermark."""
+        stamps = [pd.Timestamp(r["watermark"]).to_pydatetime() for r in self.state.values()
+                  if not pd.isna(r["watermark"])]
+        return max(stamps) if stamps else datetime.min
+
     def _via(self, res: Resource) -> tuple[pd.DataFrame, str | None]:
         rule = res.sync
         assert rule is not None
@@ -272,37 +369,92 @@ class _Run:
                 frame = self._adjustments_query(since)
                 if frame is not None:
                     return frame, None
-        params: list[tuple[str, int]] = []
+        wanted: list[tuple[str, str, list[int]]] = []  # (param, parent column, keys) in rule order
         for via in rule.via:
             if via.parent != ACTIVITY and via.parent not in catalogue.RESOURCES:
-                continue  # a parent this catalogue does not know yet (claimpayments)
+                continue  # a parent this catalogue does not know
             if via.parent != ACTIVITY and via.parent in self.full_pull:
                 self.full_pull.add(res.name)
                 return self.client.get(res.name), "true"  # parent pulled whole: so is the child
-            keys = self._activity() if via.parent == ACTIVITY else self._keys(via.parent, via.column)
-            params += [(via.param, k) for k in keys if k > 0]
-        params = list(dict.fromkeys(params))
-        whole_cost = self._pages_of(res.name, self.client.profile.page_size)
+            keys = self._activity() if via.parent == ACTIVITY else self._keys(via.parent, via.column,
+                                                                               via.new_only)
+            wanted.append((via.param, via.column, [k for k in keys if k > 0]))
+        params = list(dict.fromkeys((p, k) for p, _, keys in wanted for k in keys))
+        size = self.client.profile.page_size
+        whole_cost = self._pages_of(res.name, size)
         stored = int(self.state[res.name]["rows"] or 0)
-        whole_cost = max(whole_cost, stored // self.client.profile.page_size + 1)
-        if len(params) > whole_cost and res.name != "adjustments":
+        whole_cost = max(whole_cost, stored // size + 1)
+        # a parent's pull costs its page and the request confirming it: two for most parents
+        if 2 * len(params) > whole_cost + 1 and res.name != "adjustments":
             self.full_pull.add(res.name)
             return self.client.get(res.name), "true"  # cheaper whole (and it sees deletions)
         if not params:
             return pd.DataFrame(columns=list(res.columns)), None
         if res.name == "adjustments":
             return self.client.adjustments_all([k for _, k in params]), None
-        parts = [self.client.get(res.name, **{p: k}) for p, k in params]
-        frame = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
-            else pd.DataFrame(columns=list(res.columns))
+        parts: list[pd.DataFrame] = []
+        outstanding = self._outstanding(res, wanted)
+        if outstanding is not None:
+            parts.append(outstanding)
+        visited: list[tuple[str, int]] = []
+        for param, _, keys in wanted:
+            # a parent whose children already came (with the outstanding rows, or through an earlier
+            # parent: the claimprocs of a claim paid by a new check) is not asked again
+            done = {int(k) for part in parts if param in part.columns for k in part[param].dropna()}
+            for key in keys:
+                if key in done or (param, key) in visited:
+                    continue
+                visited.append((param, key))
+                parts.append(self.client.get(res.name, **{param: key}))
+        parts = [p for p in parts if len(p)]
+        frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(res.columns))
+        frame = frame.drop_duplicates(subset=[res.key], keep="last").reset_index(drop=True) if len(frame) \
+            else frame
         # A parent's key pulled completely: its stored children that are gone were deleted.
-        replace = " OR ".join(f'"{p}" = {int(k)}' for p, k in params) if len(params) <= 500 else None
+        replace = " OR ".join(f'"{p}" = {int(k)}' for p, k in visited) if 0 < len(visited) <= 500 else None
         return frame, replace
 
-    def _keys(self, parent: str, column: str) -> list[int]:
+    def _outstanding(self, res: Resource, wanted: list[tuple[str, str, list[int]]]) -> pd.DataFrame | None:
+        """The rows that can still change, by one filter (``Sync.outstanding``: claimprocs not yet received,
+        ``Status=NotReceived``), when that costs fewer requests than asking each changed parent; None
+        otherwise, or when the office ignores the filter (older than the filter's version: then the first
+        pages are not what was asked for, the pull is stopped and the parents are asked from now on)."""
+        rule = res.sync
+        assert rule is not None
+        if rule.outstanding is None or self.store.meta(f"ignores:{res.name}.{rule.outstanding[0]}") == "true":
+            return None
+        column, value = rule.outstanding
+        size = self.client.profile.page_size
+        stored = int(self.store.run(f'SELECT COUNT(*) FROM "{rule.table}" WHERE "{column}" = ?',
+                                    [value])[0][0])
+        cost = stored // size + 2
+        parents = sum(len(keys) for param, _, keys in wanted if param == rule.outstanding_parent)
+        if 2 * parents <= cost:
+            return None
+        parts: list[pd.DataFrame] = []
+        short = False
+        pages = self.client.iter_pages(res.name, **{column: value})
+        for page in pages:
+            if short:  # a page came back short (rows not matching dropped) and still more follow
+                pages.close()  # type: ignore[attr-defined]
+                self.store.set_meta(f"ignores:{res.name}.{column}", "true")
+                log.warning("%s: the office ignores the %s filter (an older Open Dental); refreshing through "
+                            "parents instead", res.name, column)
+                return None
+            short = len(page) < size - 1
+            parts.append(page)
+        frame = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
+            else pd.DataFrame(columns=list(res.columns))
+        return frame
+
+    def _keys(self, parent: str, column: str, new_only: bool = False) -> list[int]:
         frame = self.changed.get(parent)
         if frame is None or column not in frame.columns:
             return []
+        if new_only:
+            key = catalogue.RESOURCES[parent].key
+            fresh = self.new.get(parent, set())
+            frame = frame[frame[key].isin(list(fresh))]
         return sorted({int(k) for k in frame[column].dropna()})
 
     def _activity(self) -> list[int]:
