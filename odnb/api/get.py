@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from odnb.failures import ODError
 from odnb.paths import replacing_privately
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ WRITERS: dict[str, Callable[[pd.DataFrame, Path], None]] = {
 }
 
 
-class UsageError(ValueError):
+class UsageError(ODError, ValueError):
     """Bad command-line input, reported before any request."""
 
 

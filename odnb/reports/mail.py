@@ -35,6 +35,8 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
+from odnb.failures import ODError
+
 MAX_MESSAGE_BYTES = 15_000_000  # most providers refuse more than 20-25 MB once base64 is counted
 RETRIES = 4
 BACKOFF_SECONDS = (2.0, 10.0, 30.0)  # waits between attempts; the last one repeats
@@ -42,7 +44,7 @@ TIMEOUT_SECONDS = 30.0
 _DATA_URI = re.compile(r'src="data:image/(png|jpeg|gif);base64,([A-Za-z0-9+/=\s]+)"')
 
 
-class MailError(Exception):
+class MailError(ODError):
     """Mail could not be delivered; the message says why (no password, no report content)."""
 
     def __init__(self, message: str, *, transient: bool = False) -> None:

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from odnb.failures import ODError
+
 CURATED_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 # Curated notebooks that list patients by name (any notebook can say so with metadata odnb.lists_patients):
 # never emailed, and their HTML carries a banner saying so.
@@ -26,7 +28,7 @@ SECRET_WORDS = frozenset({"key", "keys", "apikey", "password", "passwd", "pwd", 
                           "token", "secret", "secrets", "credential", "credentials", "auth"})
 
 
-class ReportError(Exception):
+class ReportError(ODError):
     """Bad input found before any work: the message says what is wrong, ``fix`` how to put it right."""
 
     def __init__(self, message: str, fix: str = "") -> None:

@@ -48,6 +48,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from odnb.failures import ODError
 from odnb.periods import PeriodError, expand_parameters
 
 JOB_FIELDS = frozenset({"name", "notebook", "profile", "profiles", "cron", "email", "parameters"})
@@ -62,7 +63,7 @@ def _log(message: str) -> None:
     print(f"{datetime.now():%Y-%m-%d %H:%M:%S} {message}", flush=True)
 
 
-class ScheduleError(Exception):
+class ScheduleError(ODError):
     """A jobs file or a relative date that cannot be used: what is wrong, and how to fix it."""
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from odnb.paths import cache_root, private_dir, replacing_privately
-from odnb.store.store import STORE_FILE, Store, store_columns
+from odnb.store.store import STORE_FILE, Store, StoreError, store_columns
 
 
 def stored_profiles() -> list[str]:
@@ -29,7 +29,7 @@ def export_parquet(folder: Path, profiles: list[str] | None = None) -> dict[str,
     """
     names = profiles or stored_profiles()
     if not names:
-        raise ValueError("no practice store to export: run `odnb sync --profile P` first")
+        raise StoreError("no practice store to export: run `odnb sync --profile P` first")
     out: dict[str, dict[str, int]] = {}
     for name in names:
         from odnb.store.store import open_store
