@@ -52,6 +52,25 @@ class MailError(ODError):
         self.transient = transient
 
 
+def check_recipients(addresses: Iterable[str]) -> list[str]:
+    """The recipients, split on commas and stripped; a MailError naming each one that is not an address
+    (checked before any work, so a typo never costs a report run).
+
+    >>> check_recipients(["owner@example.com, office@example.com"])
+    ['owner@example.com', 'office@example.com']
+    """
+    from odnb.api.profiles import is_email_address
+
+    out = [a.strip() for item in addresses for a in str(item).split(",") if a.strip()]
+    bad = [a for a in out if not is_email_address(a)]
+    if bad:
+        raise MailError(f"Not an email address: {', '.join(map(repr, bad))}. Write each recipient as "
+                        "name@example.com (repeat --email, or separate them with commas).")
+    if not out:
+        raise MailError("No recipient given: write --email name@example.com.")
+    return list(dict.fromkeys(out))
+
+
 def require_settings() -> Any:
     """``odnb.api.profiles.load_mail_settings()``, or a MailError saying how to add a [mail] section."""
     from odnb.api import profiles
