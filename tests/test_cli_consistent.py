@@ -232,3 +232,14 @@ def test_schedule_help_has_no_rst(capsys) -> None:
         cli.main(["schedule", "--help"])
     out = capsys.readouterr().out
     assert "jobs.toml" in out and "``" not in out and ":func:" not in out and "::" not in out
+
+
+def test_folders_named_by_the_user_keep_their_permissions(tmp_path: Path) -> None:
+    from odnb.paths import given_dir
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o755)
+    assert given_dir(shared) == shared and stat.S_IMODE(shared.stat().st_mode) == 0o755
+    made = given_dir(tmp_path / "new" / "reports")
+    assert made.is_dir() and stat.S_IMODE(made.stat().st_mode) == 0o700

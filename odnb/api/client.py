@@ -218,7 +218,8 @@ class Client:
 
     def patients(self, *args: Any, **filters: Any) -> pd.DataFrame:
         """All patients with every field (``patients/Simple``); filters: PatStatus, ClinicNum, PriProv,
-        Guarantor, DateTStamp, LName, FName, Birthdate, ..."""
+        Guarantor, DateTStamp, LName, FName, Birthdate, ... (``od.get("patients")`` is another endpoint:
+        the Patient Select list: fewer columns, and not every patient; see its showArchived filter)."""
         _keywords_only("patients/Simple", "patients", args)
         return self.get("patients/Simple", **filters)
 

@@ -140,11 +140,9 @@ def output_dir(out_dir: Path | None, profile: str) -> Path:
     if out.exists() and not out.is_dir():
         raise ReportError(f"--out {out} is a file, not a folder.",
                           "Give a folder (it is created if missing).")
-    if out.is_dir():
-        if not os.access(out, os.W_OK | os.X_OK):
-            raise ReportError(f"--out {out} is not writable by you.", "Pick a folder you can write to.")
-        return out
-    return paths.private_dir(out)
+    if out.is_dir() and not os.access(out, os.W_OK | os.X_OK):
+        raise ReportError(f"--out {out} is not writable by you.", "Pick a folder you can write to.")
+    return paths.given_dir(out)
 
 
 def check_kernel() -> str:
