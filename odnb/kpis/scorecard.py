@@ -423,7 +423,7 @@ def scorecard(
     if use_queries not in ("auto", True, False):
         raise KPIInputError(f"use_queries={use_queries!r} is not one of 'auto', True, False")
     clinic = frames_v2.check_clinic(clinic)
-    snap = e if as_of is None else period(as_of, as_of)[0]
+    snap = e if as_of is None else period(as_of, as_of)[1]  # "last month" as_of: its last day
     data = _as_data(client)
     before = data.request_count
     options = {
