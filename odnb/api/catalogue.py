@@ -746,6 +746,9 @@ def validate_params(res: Resource, params: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+# The Client helpers that take a period as (start, end): od.appointments(...), od.schedules(...).
+DATED_HELPERS: tuple[str, ...] = ("appointments", "schedules")
+
 _DATE_WORDS = ("start", "end", "from", "to", "since", "until", "before", "after", "day", "month", "period")
 
 
@@ -772,8 +775,10 @@ def date_filter_error(res: Resource, name: str, how: str = "filter") -> UnknownP
             f"{res.name} has no {how} {name!r}: its dates are {first} and {last}.",
             cause=f"Open Dental's {res.name} GET filters {res.range_column or 'its date'} by the range "
                   f"{first}..{last} (both days included)",
-            fix=f"Pass {first}='2026-01-01', {last}='2026-01-31' (the named helper takes them as start, "
-                "end: od.appointments('2026-01-01', '2026-01-31') or od.appointments('last month')).",
+            fix=f"Pass {first}='2026-01-01', {last}='2026-01-31'"
+                + (f" (od.{res.name}() takes them as start, end: od.{res.name}('2026-01-01', '2026-01-31'), "
+                   f"or a relative period: od.{res.name}('last month'))" if res.name in DATED_HELPERS else "")
+                + ".",
         )
     column = res.dated_by
     table = res.sync.table if res.sync else None
