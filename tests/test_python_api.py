@@ -105,7 +105,12 @@ def test_unknown_kpi_names_suggest_and_are_the_python_errors(card: kpis.Scorecar
 def test_scorecard_repr_is_short_and_html_is_a_table(card: kpis.Scorecard) -> None:
     text = repr(card)
     assert len(text) < 120 and "2026-10-01" in text and "2026-10-31" in text, text
-    page = card._repr_html_()
+    from IPython.core.formatters import DisplayFormatter
+
+    shown_by_jupyter, _ = DisplayFormatter().format(card)  # what a notebook cell's output would hold
+    assert shown_by_jupyter["text/plain"] == text
+    page = shown_by_jupyter["text/html"]
+    assert page == card._repr_html_()
     assert page.count("<tr>") == len(kpis.KPI_KEYS) + 1
     assert kpis.LABELS["net_production"] in page
     assert kpis.format_kpi("net_production", card.net_production) in page
