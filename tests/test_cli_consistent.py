@@ -243,3 +243,10 @@ def test_folders_named_by_the_user_keep_their_permissions(tmp_path: Path) -> Non
     assert given_dir(shared) == shared and stat.S_IMODE(shared.stat().st_mode) == 0o755
     made = given_dir(tmp_path / "new" / "reports")
     assert made.is_dir() and stat.S_IMODE(made.stat().st_mode) == 0o700
+
+
+def test_get_explains_a_key_value_split_in_two(capsys) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["get", "procedurelogs", "-p", "ProcStatus", "C"])
+    assert stopped.value.code == 2
+    assert "-p takes KEY=VALUE: write -p ProcStatus=C" in capsys.readouterr().err

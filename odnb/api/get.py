@@ -73,6 +73,14 @@ def parse_params(pairs: list[str]) -> dict[str, str]:
     return params
 
 
+def explain_extra(extra: list[str], args: argparse.Namespace) -> str | None:
+    """Why argparse found words it did not expect after ``-p``: ``-p NAME VALUE`` instead of KEY=VALUE."""
+    old = [p for p in (getattr(args, "param", None) or []) if "=" not in p]
+    if old:
+        return f"-p takes KEY=VALUE: write -p {old[0]}={extra[0]} (one word, no space around =)"
+    return None
+
+
 def check_output(path: str) -> Path:
     """The output path, checked before fetching: known suffix, existing folder."""
     out = Path(path).expanduser()
@@ -170,4 +178,4 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
     parser.add_argument("--head", type=int, default=10, metavar="N",
                         help="rows to print without -o (default 10)")
-    parser.set_defaults(func=_cmd_get)
+    parser.set_defaults(func=_cmd_get, explain_extra=explain_extra)
