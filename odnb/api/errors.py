@@ -440,8 +440,12 @@ def error_table_markdown() -> str:
         (UnknownResource, "— (no request)", "a resource odnb does not know",
          "pick one of the listed resources"),
         (UnknownParameter, "— (no request)",
-         "a filter the resource does not take (also Offset/Limit: odnb pages for you)",
-         "use one of the listed filters, spelled as in the docs (case-insensitive)"),
+         "a filter the resource does not take (also Offset/Limit: odnb pages for you); a date filter on "
+         "a resource whose API has none (procedures, pay splits, ...)",
+         "use one of the listed filters, spelled as in the docs (case-insensitive; snake_case works too); "
+         "for a date window: filter the frame, the local store or one ShortQuery, as the message shows"),
+        (InvalidParameter, "— (no request)", "dates given as positional arguments to a helper without a "
+         "date filter (od.procedures('2026-01-01', ...))", "the same three ways to a date window"),
         (InvalidParameter, "— (no request)", "bad date or number, start after end, a required filter missing "
          "(adjustments without PatNum)", "pass the value in the shown format"),
     ):
