@@ -49,3 +49,10 @@ def test_readme_command_parses(command: str) -> None:
         return
     assert not extra, f"{command!r}: unrecognized {extra}"
     assert getattr(args, "func", None), f"{command!r} names no command"
+
+
+def test_the_readme_error_table_is_the_rendered_one() -> None:
+    from odnb.api.errors import error_table_markdown
+
+    assert error_table_markdown() in README.read_text(encoding="utf-8"), (
+        "README's error table is stale: paste odnb.api.errors.error_table_markdown() over it")
