@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "odnb.api.config_cli",
     "odnb.api.doctor",
     "odnb.api.get",
+    "odnb.api.query_cli",
     "odnb.store.cli",
     "odnb.reports.run",
     "odnb.reports.schedule",
@@ -45,7 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``odnb`` console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # a command may say why (e.g. an old option form), else argparse's own message
+        explain = getattr(args, "explain_extra", None)
+        parser.error((explain(extra, args) if explain else None)
+                     or f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

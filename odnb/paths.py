@@ -61,6 +61,20 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+def given_dir(path: Path) -> Path:
+    """A folder the user named (``--out``, ``--parquet``): used as it is when it exists (odnb does not
+    change the permissions of a folder it did not make), else created private (0700) like every folder odnb
+    makes. The files odnb writes into it are 0600 either way.
+
+    Example:
+        >>> import tempfile; shared = Path(tempfile.mkdtemp()); shared.chmod(0o755)
+        >>> oct(given_dir(shared).stat().st_mode & 0o777) if os.name == "posix" else "0o755"
+        '0o755'
+    """
+    path = Path(path).expanduser()
+    return path if path.is_dir() else private_dir(path)
+
+
 def practice_dir(profile: NamedFolder | str) -> Path:
     """A private cache folder (0700): ``profile.cache_dir`` or ``$ODNB_CACHE_DIR/<name>`` (a profile or a
     name such as "schedule")."""

@@ -23,14 +23,22 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from odnb.failures import ODError
 
-class PeriodError(ValueError):
+
+class PeriodError(ODError, ValueError):
     """A period that cannot be used: unparseable date, or start after end."""
 
+    title = "Bad period"
 
-def parse_date(value: object, name: str = "date") -> date:
-    """A ``date`` from a date, a datetime or Timestamp (its day), a numpy datetime64, or ``yyyy-mm-dd`` text
-    (a time after it is ignored); a :class:`PeriodError` saying how to write it otherwise."""
+
+PERIOD_EXAMPLES = "'last month', 'month to date', 'last quarter', 'last 30 days', 'year to date'"
+
+
+def parse_date(value: object, name: str = "date", today: date | None = None) -> date:
+    """A ``date`` from a date, a datetime or Timestamp (its day), a numpy datetime64, ``yyyy-mm-dd`` text
+    (a time after it is ignored) or a relative day (:func:`relative_day`: "yesterday", "last month end");
+    a :class:`PeriodError` saying how to write it otherwise."""
     if str(value) == "NaT":  # pandas.NaT or numpy.datetime64("NaT")
         raise PeriodError(f"{name} is NaT (no date): give a date such as 2026-01-31")
     if isinstance(value, datetime):  # pandas.Timestamp included
@@ -50,12 +58,54 @@ def parse_date(value: object, name: str = "date") -> date:
             return date.fromisoformat(match.group(1))
         except ValueError:
             pass
-    raise PeriodError(f"{name} {value!r} is not a date: write it as yyyy-mm-dd, e.g. 2026-01-31")
+    day = relative_day(value, name, today)
+    if day is not None:
+        return day
+    raise PeriodError(f"{name} {value!r} is not a date: write it as yyyy-mm-dd, e.g. 2026-01-31, or as a "
+                      f"relative day such as 'yesterday', '7 days ago' or 'last month start'")
 
 
-def check_period(start: object, end: object) -> tuple[date, date]:
-    """Both ends parsed, and ``start <= end`` (the period holds both days)."""
-    first, last = parse_date(start, "start"), parse_date(end, "end")
+def relative_day(text: str, name: str = "date", today: date | None = None) -> date | None:
+    """One day from a relative phrase: a one-day period ("yesterday", "3 days ago"), a period with
+    "start" or "end" ("last month end"), or any period when ``name`` is ``start`` / ``end`` (its first /
+    last day); None when ``text`` is none of these.
+
+    >>> relative_day("last month end", today=date(2026, 3, 15))
+    datetime.date(2026, 2, 28)
+    >>> relative_day("last month", "start", today=date(2026, 3, 15))
+    datetime.date(2026, 2, 1)
+    """
+    today = today or date.today()
+    phrase, side = " ".join(text.lower().split()), None
+    if m := re.fullmatch(r"(.+?) (start|end)", phrase):
+        phrase, side = m.group(1), m.group(2)
+    span = relative_period(phrase, today)
+    if span is None:
+        return None
+    side = side or (name if name in ("start", "end") else None)
+    if side is None and span[0] != span[1]:
+        return None
+    return span[1] if side == "end" else span[0]
+
+
+def check_period(start: object, end: object = None, *, today: date | None = None) -> tuple[date, date]:
+    """``(first, last)`` of a period, both days included, from two dates (``yyyy-mm-dd``, ``date``,
+    ``datetime``) or a relative period ("last month", "month to date", "last 30 days"; see
+    :func:`relative_period`) given alone or on either side; refuses ``start`` after ``end``.
+
+    >>> check_period("last month", today=date(2026, 3, 15))
+    (datetime.date(2026, 2, 1), datetime.date(2026, 2, 28))
+    >>> check_period("2026-01-01", "last month", today=date(2026, 3, 15))
+    (datetime.date(2026, 1, 1), datetime.date(2026, 2, 28))
+    """
+    today = today or date.today()
+    if end is None:
+        span = relative_period(start, today) if isinstance(start, str) else None
+        if span is not None:
+            return span
+        raise PeriodError(f"start {start!r} without an end is not a period: give both dates (yyyy-mm-dd) "
+                          f"or a relative period alone, e.g. {PERIOD_EXAMPLES}")
+    first, last = parse_date(start, "start", today), parse_date(end, "end", today)
     if first > last:
         raise PeriodError(f"start {first} is after end {last}: the period is [start, end], swap the dates")
     return first, last

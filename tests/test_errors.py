@@ -129,7 +129,7 @@ def test_every_class_is_an_oderror_with_the_documented_hierarchy() -> None:
 def test_markdown_table_lists_every_case_and_input_error() -> None:
     table = errors.error_table_markdown()
     lines = table.splitlines()
-    assert len(lines) == 2 + len(errors.CASES) + 7
+    assert len(lines) == 2 + len(errors.CASES) + 8
     names = {"AuthError", "PermissionDenied", "EConnectorDown", "VersionTooOld", "BadRequest", "NotFound",
              "Gone", "RateLimited", "ServerError", "Timeout", "ConnectionFailed", "BadResponse",
              "ConfigError",

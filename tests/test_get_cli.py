@@ -67,7 +67,7 @@ def test_json_and_head(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["procedurelogs", "-o", "procs.xlsx"], "unknown file type '.xlsx'"),
+        (["procedurelogs", "-o", "procs.docx"], "unknown file type '.docx'"),
         (["procedurelogs", "-o", "missing-folder/procs.csv"], "does not exist"),
         (["procedurelogz"], "procedurelogz"),
         (["procedurelogs", "-p", "Color=blue"], "Color"),

@@ -45,8 +45,8 @@ def files_under(root: Path) -> list[Path]:
 def test_no_key_in_any_file_mail_log_or_message(isolated_home: Path, office, smtp_inbox, demo_db: Path,
                                                 caplog: pytest.LogCaptureFixture, capfd) -> None:
     caplog.set_level(logging.DEBUG)
-    code = cli.main(["report", "practice_kpis", "--profile", "office", "-p", "start", "2026-09-01",
-                     "-p", "end", "2026-09-30", "--email", "owner@example.com"])
+    code = cli.main(["report", "practice_kpis", "--profile", "office", "-p", "start=2026-09-01",
+                     "-p", "end=2026-09-30", "--email", "owner@example.com"])
     out, err = capfd.readouterr()
     assert code == 0, err[-2000:]
 
@@ -78,8 +78,8 @@ def test_no_key_in_any_file_mail_log_or_message(isolated_home: Path, office, smt
 
 
 def test_kpi_report_holds_no_patient_names(isolated_home: Path, office, demo_db: Path) -> None:
-    assert cli.main(["report", "practice_kpis", "--profile", "office", "-p", "start", "2026-09-01",
-                     "-p", "end", "2026-09-30"]) == 0
+    assert cli.main(["report", "practice_kpis", "--profile", "office", "-p", "start=2026-09-01",
+                     "-p", "end=2026-09-30"]) == 0
     (html,) = (isolated_home / "reports" / "office").glob("*.html")
     text = html.read_text()
     with sqlite3.connect(demo_db) as con:
@@ -94,8 +94,8 @@ def test_kpi_report_holds_no_patient_names(isolated_home: Path, office, demo_db:
 @pytest.mark.parametrize("office", [frozenset({"ReadAll"})], indirect=True)
 def test_report_runs_show_no_progress_bars(isolated_home: Path, office) -> None:
     """Without Queries the scorecard pages through procedurelogs: a bar in Jupyter, but not in a report."""
-    assert cli.main(["report", "practice_kpis", "--profile", "office", "-p", "start", "2026-09-01",
-                     "-p", "end", "2026-09-30"]) == 0
+    assert cli.main(["report", "practice_kpis", "--profile", "office", "-p", "start=2026-09-01",
+                     "-p", "end=2026-09-30"]) == 0
     assert office.log.count(path="procedurelogs") > 2  # several pages were fetched
     (executed,) = (isolated_home / "reports" / "office").glob("*.ipynb")
     nb = nbformat.read(executed, as_version=4)

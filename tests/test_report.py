@@ -135,8 +135,8 @@ def test_html_outputs_lose_scripts_and_handlers() -> None:
 @pytest.mark.slow
 def test_cli_prints_html_path_last_and_resolves_relative_dates(tmp_path: Path, capsys) -> None:
     out = tmp_path / "out"
-    code = cli.main(["report", str(SAMPLE), "--profile", "demo", "-p", "period", "last month",
-                     "-p", "visits_per_day", "12", "--out", str(out)])
+    code = cli.main(["report", str(SAMPLE), "--profile", "demo", "-p", "period=last month",
+                     "-p", "visits_per_day=12", "--out", str(out)])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     last_line = captured.out.strip().splitlines()[-1]
@@ -173,7 +173,7 @@ def test_failed_run_keeps_partial_notebook_and_names_the_cell(isolated_home: Pat
 @pytest.mark.parametrize("name", ["api_key", "customer_key", "smtp_password", "token", "secret", "apikey",
                                   "developerKey"])
 def test_secret_like_parameters_are_refused_before_running(isolated_home: Path, capsys, name: str) -> None:
-    code = cli.main(["report", str(SAMPLE), "--profile", "demo", "-p", name, "abc123"])
+    code = cli.main(["report", str(SAMPLE), "--profile", "demo", "-p", f"{name}=abc123"])
     err = capsys.readouterr().err
     assert code == 2
     assert name in err and "keyring" in err and "abc123" not in err
@@ -187,7 +187,7 @@ def test_unknown_notebook_lists_curated_ones(capsys) -> None:
 
 
 def test_unknown_parameter_and_profile_are_refused(capsys) -> None:
-    assert cli.main(["report", str(SAMPLE), "--profile", "demo", "-p", "vists_per_day", "3"]) == 2
+    assert cli.main(["report", str(SAMPLE), "--profile", "demo", "-p", "vists_per_day=3"]) == 2
     err = capsys.readouterr().err
     assert "vists_per_day" in err and "visits_per_day" in err
     with pytest.raises(ReportError, match="nowhere"):
@@ -195,7 +195,7 @@ def test_unknown_parameter_and_profile_are_refused(capsys) -> None:
 
 
 def test_bad_relative_date_is_refused(capsys) -> None:
-    assert cli.main(["report", str(SAMPLE), "--profile", "demo", "-p", "start", "last fortnight"]) == 2
+    assert cli.main(["report", str(SAMPLE), "--profile", "demo", "-p", "start=last fortnight"]) == 2
     assert "relative date" in capsys.readouterr().err
 
 

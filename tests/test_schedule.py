@@ -141,7 +141,8 @@ def test_missing_jobs_file_cli(tmp_path: Path, capsys) -> None:
     assert "No jobs file" in capsys.readouterr().err
 
 
-def test_schedule_list_shows_next_three_runs(tmp_path: Path, capsys) -> None:
+def test_schedule_list_shows_next_three_runs(tmp_path: Path, capsys, isolated_home: Path) -> None:
+    write_config(isolated_home, "http://127.0.0.1:9/api/v1", 25, ("north", "south"))  # list checks them
     path = write_jobs(tmp_path / "jobs.toml", GOOD)
     assert cli.main(["schedule", "list", "--jobs", str(path)]) == 0
     out = capsys.readouterr().out
@@ -151,6 +152,7 @@ def test_schedule_list_shows_next_three_runs(tmp_path: Path, capsys) -> None:
 
 
 def test_install_outputs_absolute_paths(tmp_path: Path, capsys, isolated_home: Path) -> None:
+    write_config(isolated_home, "http://127.0.0.1:9/api/v1", 25, ("north", "south"))
     path = write_jobs(tmp_path / "jobs.toml", GOOD)
     assert cli.main(["schedule", "install", "--cron", "--jobs", str(path)]) == 0
     line = capsys.readouterr().out.strip()
@@ -328,9 +330,10 @@ email = ["frontdesk@example.com"]
         load_jobs(path)
 
 
-def test_installers_quote_paths_with_spaces(tmp_path: Path, capsys, monkeypatch) -> None:
+def test_installers_quote_paths_with_spaces(tmp_path: Path, capsys, monkeypatch, isolated_home: Path) -> None:
     import shlex
 
+    write_config(isolated_home, "http://127.0.0.1:9/api/v1", 25, ("north", "south"))
     folder = tmp_path / "my jobs"
     folder.mkdir()
     path = write_jobs(folder / "jobs.toml", GOOD)

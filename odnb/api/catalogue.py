@@ -132,20 +132,33 @@ class Resource:
     doc: str = ""
     notes: str = ""
     sync: Sync | None = None  # how the local store keeps it current (None: not stored)
+    date_column: str | None = None  # the day a row is "in" (ProcDate...), for resources with no date range
+
+    @property
+    def dated_by(self) -> str | None:
+        """The column a date window means: ``range_column`` when the API filters by date, else
+        ``date_column`` (which the API cannot filter on)."""
+        return self.range_column or self.date_column
 
     @property
     def required(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.filters if f.required)
 
     def filter(self, name: str) -> Filter | None:
+        """The filter spelled ``name`` as the API spells it, any case; snake_case is a documented alias
+        (``pat_num`` is ``PatNum``, ``proc_status`` is ``ProcStatus``)."""
         for f in self.filters:
-            if f.name.lower() == name.lower():
+            if f.name.lower() == name.lower() or _squash(f.name) == _squash(name):
                 return f
         return None
 
     def dtypes(self) -> dict[str, str]:
         """Column -> pandas dtype of a typed frame."""
         return {c: DTYPES[k] for c, k in self.columns.items()}
+
+
+def _squash(name: str) -> str:
+    return name.replace("_", "").lower()
 
 
 def _cols(spec: str) -> dict[str, str]:
@@ -579,8 +592,27 @@ _SYNC: dict[str, Sync] = {
                       window_column="SchedDate"),
 }
 
+# The day a row belongs to, for resources whose GET has no date range filter: a date window on them means
+# pulling and filtering this column (or the store, or a ShortQuery on the table).
+_DATE_COLUMN: dict[str, str] = {
+    "procedurelogs": "ProcDate",
+    "claimprocs": "ProcDate",
+    "claims": "DateService",
+    "payments": "PayDate",
+    "paysplits": "DatePay",
+    "adjustments": "AdjDate",
+    "recalls": "DateDue",
+    "claimpayments": "CheckDate",
+    "commlogs": "CommDateTime",
+    "treatplans": "DateTP",
+    "payplans": "PayPlanDate",
+    "payplancharges": "ChargeDate",
+    "refattaches": "RefDate",
+    "patients/Simple": "DateFirstVisit",
+}
+
 RESOURCES: dict[str, Resource] = {
-    r.name: replace(r, sync=_SYNC[r.name]) if r.name in _SYNC else r for r in _R
+    r.name: replace(r, sync=_SYNC.get(r.name), date_column=_DATE_COLUMN.get(r.name)) for r in _R
 }
 
 # Stored integers of the enum columns the API spells as text (ShortQuery rows hold the integer).
@@ -732,6 +764,8 @@ def validate_params(res: Resource, params: Mapping[str, Any]) -> dict[str, str]:
                 fix="Drop it; use Client.iter_pages(...) to work page by page.",
             )
         f = res.filter(name)
+        if f is None and looks_like_date(res, name, value):
+            raise date_filter_error(res, name)
         if f is None:
             import difflib
 
@@ -759,6 +793,70 @@ def validate_params(res: Resource, params: Mapping[str, Any]) -> dict[str, str]:
                 fix=f"Swap them: {start_name} is the first day, {end_name} the last (both inclusive).",
             )
     return out
+
+
+# The Client helpers that take a period as (start, end): od.appointments(...), od.schedules(...).
+DATED_HELPERS: tuple[str, ...] = ("appointments", "schedules")
+
+_DATE_WORDS = ("start", "end", "from", "to", "since", "until", "before", "after", "day", "month", "period")
+
+
+def looks_like_date(res: Resource, name: str, value: Any) -> bool:
+    """True when an unknown filter is meant as a date: named like one (``ProcDate``, ``start``, a date
+    column of the resource) or given a date (``date``, ``yyyy-mm-dd`` text, a relative day)."""
+    low = _squash(name)
+    if "date" in low or low in _DATE_WORDS or res.columns.get(name) in ("date", "datetime"):
+        return True
+    if isinstance(value, (date, datetime)):
+        return True
+    if isinstance(value, str):
+        with contextlib.suppress(periods.PeriodError):
+            periods.parse_date(value, "end")
+            return True
+    return False
+
+
+def date_filter_error(res: Resource, name: str, how: str = "filter") -> UnknownParameter:
+    """The explained refusal of a date filter the API does not have, with what to do instead."""
+    if res.date_range:
+        first, last = res.date_range
+        return UnknownParameter(
+            f"{res.name} has no {how} {name!r}: its dates are {first} and {last}.",
+            cause=f"Open Dental's {res.name} GET filters {res.range_column or 'its date'} by the range "
+                  f"{first}..{last} (both days included)",
+            fix=f"Pass {first}='2026-01-01', {last}='2026-01-31'"
+                + (f" (od.{res.name}() takes them as start, end: od.{res.name}('2026-01-01', '2026-01-31'), "
+                   f"or a relative period: od.{res.name}('last month'))" if res.name in DATED_HELPERS else "")
+                + ".",
+        )
+    column = res.dated_by
+    table = res.sync.table if res.sync else None
+    column_words = f" by {column}" if column else " by date"
+    change = (f" ({res.change_filter} selects rows changed since a time, not rows dated in a window)"
+              if res.change_filter else "")
+    steps = []
+    if res.required:
+        need = res.required[0]
+        steps.append(f"pull it per {need} (od.get({res.name!r}, {need}=...)) and filter "
+                     f"{column or 'its date'} in pandas")
+    elif column:
+        steps.append(f"pull and filter the frame: df = od.get({res.name!r}); "
+                     f"df[df[{column!r}].between('2026-01-01', '2026-01-31')]")
+    else:
+        steps.append(f"pull the frame (od.get({res.name!r})) and filter it in pandas")
+    if table:
+        steps.append(f"or keep a local store (odnb sync) and ask it: "
+                     f"odnb.store.open_store(profile).sql(\"SELECT * FROM {table} WHERE "
+                     f"{column or 'the date column'} BETWEEN '2026-01-01' AND '2026-01-31'\")")
+        steps.append(f"or one ShortQuery (Queries permission): od.query(\"SELECT * FROM {table} WHERE "
+                     f"{column or 'the date column'} BETWEEN '2026-01-01' AND '2026-01-31'\")")
+    which = f" ({name!r} is not one of its filters)" if name else ""
+    return UnknownParameter(
+        f"{res.name} cannot be filtered{column_words}{which}.",
+        cause=f"Open Dental's {res.name} GET has no date filter{change}; its filters are: "
+              + (", ".join(f.name for f in res.filters) or "none"),
+        fix="; ".join(steps)[0].upper() + "; ".join(steps)[1:] + ".",
+    )
 
 
 def version_hint(res: Resource, params: Mapping[str, str]) -> str:

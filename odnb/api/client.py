@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -34,6 +35,7 @@ from typing import Any
 import pandas as pd
 import requests
 
+from odnb import periods
 from odnb.api import catalogue
 from odnb.api.catalogue import Resource, validate_params, version_hint
 from odnb.api.errors import InvalidParameter
@@ -135,7 +137,7 @@ class Client:
 
     # --- generic access -------------------------------------------------------------------------
 
-    def get(self, resource: str, **params: Any) -> pd.DataFrame:
+    def get(self, resource: str, *args: Any, **params: Any) -> pd.DataFrame:
         """Every row of a list resource, typed. ``params`` are the API's filters (see
         ``odnb.api.catalogue.RESOURCES[resource].filters``). Pages are typed as they arrive; the filters
         sent are re-applied to the rows received (an old office ignores filters it does not know).
@@ -143,6 +145,7 @@ class Client:
         >>> od.get("procedurelogs", PatNum=12)      # doctest: +SKIP
         """
         res = catalogue.resource(resource)
+        _keywords_only(res.name, f"get({resource!r}, ...)", args)
         query = validate_params(res, params)
         parts: list[pd.DataFrame] = []
         count = 0
@@ -226,43 +229,60 @@ class Client:
 
     # --- named helpers --------------------------------------------------------------------------
 
-    def patients(self, **filters: Any) -> pd.DataFrame:
+    def patients(self, *args: Any, **filters: Any) -> pd.DataFrame:
         """All patients with every field (``patients/Simple``); filters: PatStatus, ClinicNum, PriProv,
-        Guarantor, DateTStamp, LName, FName, Birthdate, ..."""
+        Guarantor, DateTStamp, LName, FName, Birthdate, ... (``od.get("patients")`` is another endpoint:
+        the Patient Select list: fewer columns, and not every patient; see its showArchived filter)."""
+        _keywords_only("patients/Simple", "patients", args)
         return self.get("patients/Simple", **filters)
 
     def appointments(self, start: Any = None, end: Any = None, **filters: Any) -> pd.DataFrame:
-        """Appointments from ``start`` to ``end`` inclusive (``"YYYY-MM-DD"`` or dates; both or neither).
+        """Appointments from ``start`` to ``end`` inclusive (``"YYYY-MM-DD"`` or dates; both or neither), or
+        in a relative period: ``od.appointments("last month")``.
 
         >>> od.appointments("2026-01-01", "2026-03-31", AptStatus="Complete")   # doctest: +SKIP
         """
         return self.get("appointments", **_range("appointments", start, end, filters))
 
-    def procedures(self, **filters: Any) -> pd.DataFrame:
+    def procedures(self, *args: Any, **filters: Any) -> pd.DataFrame:
         """Procedures (``procedurelogs``). There is no ProcDate range filter in the API: this pulls every
         matching procedure; filter on ``ProcDate`` afterwards, or use DateTStamp / PatNum / ProcStatus."""
+        _keywords_only("procedurelogs", "procedures", args)
         return self.get("procedurelogs", **filters)
 
-    def claimprocs(self, **filters: Any) -> pd.DataFrame:
+    def claimprocs(self, *args: Any, **filters: Any) -> pd.DataFrame:
         """Claim procedures (insurance estimates and payments per procedure)."""
+        _keywords_only("claimprocs", "claimprocs", args)
         return self.get("claimprocs", **filters)
 
-    def claims(self, **filters: Any) -> pd.DataFrame:
+    def claims(self, *args: Any, **filters: Any) -> pd.DataFrame:
         """Claims; filters: PatNum, ClaimStatus (U, H, W, S, R, I), SecDateTEdit."""
+        _keywords_only("claims", "claims", args)
         return self.get("claims", **filters)
 
-    def payments(self, **filters: Any) -> pd.DataFrame:
+    def payments(self, *args: Any, **filters: Any) -> pd.DataFrame:
         """Patient payments; filters: PatNum, PayType, DateEntry (entered on or after)."""
+        _keywords_only("payments", "payments", args)
         return self.get("payments", **filters)
 
-    def paysplits(self, **filters: Any) -> pd.DataFrame:
+    def paysplits(self, *args: Any, **filters: Any) -> pd.DataFrame:
         """Payment splits (the allocation of payments to providers and procedures)."""
+        _keywords_only("paysplits", "paysplits", args)
         return self.get("paysplits", **filters)
 
-    def adjustments(self, pat_num: int | None = None, **filters: Any) -> pd.DataFrame:
-        """One patient's adjustments. The API requires PatNum; for the whole practice use
+    def adjustments(self, PatNum: int | None = None, *args: Any, **filters: Any) -> pd.DataFrame:
+        """One patient's adjustments: ``od.adjustments(12)`` or ``od.adjustments(PatNum=12)`` (``pat_num=12``
+        is the documented snake_case alias). The API requires PatNum; for the whole practice use
         :meth:`adjustments_all` (one request per patient) or :meth:`query` on the ``adjustment`` table."""
-        if pat_num is None and filters.get("PatNum") is None:
+        res = catalogue.resource("adjustments")
+        if args or isinstance(PatNum, date) or (isinstance(PatNum, str) and not PatNum.strip().isdigit()):
+            _keywords_only("adjustments", "adjustments", (PatNum, *args))
+        named = [k for k in filters if res.filter(k) is res.filter("PatNum")]
+        if named:
+            PatNum = PatNum if PatNum is not None else filters.get(named[0])
+            for k in named:
+                filters.pop(k)
+        if PatNum is None:
             raise InvalidParameter(
                 "adjustments() needs a PatNum.",
                 cause="Open Dental's Adjustments GET only answers per patient (PatNum is required); a "
@@ -271,9 +291,7 @@ class Client:
                 fix="Pass pat_num=..., or use od.adjustments_all(od.patients()['PatNum']) (one call per "
                 "patient, with progress), or one ShortQuery: od.query('SELECT * FROM adjustment').",
             )
-        if pat_num is not None:
-            filters["PatNum"] = pat_num
-        return self.get("adjustments", **filters)
+        return self.get("adjustments", PatNum=PatNum, **filters)
 
     def adjustments_all(self, pat_nums: Iterable[Any], **filters: Any) -> pd.DataFrame:
         """Adjustments for many patients: one paged request series per PatNum, with a progress bar."""
@@ -300,20 +318,24 @@ class Client:
                 bar.close()
         return dedupe(res, combine_typed(res, parts))
 
-    def providers(self, **filters: Any) -> pd.DataFrame:
+    def providers(self, *args: Any, **filters: Any) -> pd.DataFrame:
         """Providers (IsSecondary true = hygienist)."""
+        _keywords_only("providers", "providers", args)
         return self.get("providers", **filters)
 
-    def operatories(self, **filters: Any) -> pd.DataFrame:
+    def operatories(self, *args: Any, **filters: Any) -> pd.DataFrame:
         """Operatories (chairs)."""
+        _keywords_only("operatories", "operatories", args)
         return self.get("operatories", **filters)
 
-    def clinics(self) -> pd.DataFrame:
+    def clinics(self, *args: Any) -> pd.DataFrame:
         """Clinics (empty when the office does not use clinics)."""
+        _keywords_only("clinics", "clinics", args)
         return self.get("clinics")
 
-    def procedurecodes(self, **filters: Any) -> pd.DataFrame:
+    def procedurecodes(self, *args: Any, **filters: Any) -> pd.DataFrame:
         """Procedure codes (CodeNum, ProcCode such as D0120, Descript, ProcCat...)."""
+        _keywords_only("procedurecodes", "procedurecodes", args)
         return self.get("procedurecodes", **filters)
 
     def definitions(self, category: int | str | None = None, **filters: Any) -> pd.DataFrame:
@@ -333,28 +355,33 @@ class Client:
             filters["Category"] = category
         return self.get("definitions", **filters)
 
-    def recalls(self, **filters: Any) -> pd.DataFrame:
+    def recalls(self, *args: Any, **filters: Any) -> pd.DataFrame:
         """Recalls (one per patient and recall type)."""
+        _keywords_only("recalls", "recalls", args)
         return self.get("recalls", **filters)
 
     def schedules(self, start: Any, end: Any, **filters: Any) -> pd.DataFrame:
         """Schedules from ``start`` to ``end`` inclusive (without dates the API returns today only)."""
         return self.get("schedules", **_range("schedules", start, end, filters, required=True))
 
-    def insplans(self, **filters: Any) -> pd.DataFrame:
+    def insplans(self, *args: Any, **filters: Any) -> pd.DataFrame:
         """Insurance plans."""
+        _keywords_only("insplans", "insplans", args)
         return self.get("insplans", **filters)
 
-    def patplans(self, **filters: Any) -> pd.DataFrame:
+    def patplans(self, *args: Any, **filters: Any) -> pd.DataFrame:
         """Patient plans (coverage: which patient has which insurance subscription, and its ordinal)."""
+        _keywords_only("patplans", "patplans", args)
         return self.get("patplans", **filters)
 
-    def inssubs(self, **filters: Any) -> pd.DataFrame:
+    def inssubs(self, *args: Any, **filters: Any) -> pd.DataFrame:
         """Insurance subscriptions (a plan and its subscriber)."""
+        _keywords_only("inssubs", "inssubs", args)
         return self.get("inssubs", **filters)
 
-    def carriers(self) -> pd.DataFrame:
+    def carriers(self, *args: Any) -> pd.DataFrame:
         """Insurance carriers."""
+        _keywords_only("carriers", "carriers", args)
         return self.get("carriers")
 
     # --- paging ---------------------------------------------------------------------------------
@@ -504,18 +531,46 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} hours"
 
 
+def _keywords_only(resource: str, method: str, args: tuple[Any, ...]) -> None:
+    """Refuse positional arguments to a helper whose filters go by name, with the reason: dates (the
+    resource has no date filter, and what to do instead) or filter values (name them)."""
+    if not args:
+        return
+    res = catalogue.resource(resource)
+    call = method if "(" in method else f"{method}()"
+    if any(catalogue.looks_like_date(res, "", a) for a in args):
+        explained = catalogue.date_filter_error(res, "")
+        raise InvalidParameter(
+            f"od.{call} takes no dates: {explained.what}",
+            cause=explained.cause, fix=explained.fix,
+        )
+    example = next((f.name for f in res.filters), None)
+    raise InvalidParameter(
+        f"od.{call} takes filters by name, not {len(args)} positional value(s).",
+        cause=f"{res.name} filters are: " + (", ".join(f.name for f in res.filters) or "none"),
+        fix=f"Name them, e.g. od.{method}({example}=...)." if example and "(" not in method
+        else "Name each filter as the API spells it.",
+    )
+
+
 def _range(
     name: str, start: Any, end: Any, filters: dict[str, Any], required: bool = False
 ) -> dict[str, Any]:
-    """``dateStart`` / ``dateEnd`` from start/end (both or neither; validated by the catalogue)."""
+    """``dateStart`` / ``dateEnd`` from start/end (both or neither; validated by the catalogue), or from a
+    relative period alone (``"last month"``) or on either side (``"last month start"``, ``"today"``)."""
+    if end is None and isinstance(start, str) and (span := periods.relative_period(start, date.today())):
+        start, end = span
     if (start is None) != (end is None) or (required and start is None):
         raise InvalidParameter(
             f"{name}() needs both a start and an end date.",
             cause="the API's range is dateStart..dateEnd, inclusive of both days"
             + ("; without it schedules returns today only" if name == "schedules" else ""),
-            fix=f"Call od.{name}('2026-01-01', '2026-03-31') (ISO dates or datetime.date).",
+            fix=f"Call od.{name}('2026-01-01', '2026-03-31') (ISO dates or datetime.date), or "
+                f"od.{name}('last month') (a relative period).",
         )
     if start is not None:
+        with contextlib.suppress(periods.PeriodError):
+            start, end = periods.check_period(start, end)
         for label, value in (("start", start), ("end", end)):
             if not isinstance(value, (str, date)):
                 raise InvalidParameter(

@@ -1,8 +1,11 @@
-"""The ``odnb config`` commands: ``add``, ``list`` and ``check``. They never print a key.
+"""The ``odnb config`` commands: ``add``, ``list``, ``show``, ``default``, ``remove`` and ``check``. They
+never print a key: only where each one comes from.
 
 Example:
     $ odnb config add myoffice --mode remote --developer-key-keyring --customer-key-keyring
     $ odnb config list
+    $ odnb config show myoffice
+    $ odnb config default myoffice
 """
 
 from __future__ import annotations
@@ -25,10 +28,14 @@ from odnb.api.profiles import (
     config_path,
     key_sources,
     keyring_set,
+    load_mail_settings,
     load_profile,
+    profile_goals,
     profile_names,
     read_config,
+    remove_profile,
     save_profile,
+    set_default_profile,
 )
 
 # ---------------------------------------------------------------------------------------------------------
@@ -122,6 +129,58 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_show(args: argparse.Namespace) -> int:
+    path = config_path()
+    data = read_config(path)
+    name = args.name or os.environ.get("ODNB_PROFILE") or data.get("default") or DEMO_PROFILE
+    if name != DEMO_PROFILE and name not in profile_names(data):
+        known = ", ".join([DEMO_PROFILE, *profile_names(data)])
+        raise _error(f"No profile named {name!r} in {path} (known: {known}).",
+                     "See them with: odnb config list")
+    row = _profile_row(name)
+    table = data.get("profiles", {}).get(name, {})
+    default = os.environ.get("ODNB_PROFILE") or data.get("default") or DEMO_PROFILE
+    print(f"profile:       {name}" + (" (the default)" if name == default else ""))
+    print(f"defined in:    {'built in (the demo practice)' if name == DEMO_PROFILE else path}")
+    for label, key in (("mode", "mode"), ("base URL", "base_url"), ("tier", "tier")):
+        print(f"{label + ':':<15}{row[key]}")
+    print(f"{'cache folder:':<15}{table.get('cache_dir') or '(default, under the user cache folder)'}")
+    print(f"{'developer key:':<15}from {row['developer']}")
+    print(f"{'customer key:':<15}from {row['customer']}")
+    goals = profile_goals(name, data) if name != DEMO_PROFILE else {}
+    if goals:
+        print(f"{'goals:':<15}" + ", ".join(f"{k} = {v:g}" for k, v in goals.items()))
+    if row.get("error"):
+        print(f"error: {row['error']}")
+        return 1
+    return 0
+
+
+def _cmd_default(args: argparse.Namespace) -> int:
+    if not args.name:
+        data = read_config()
+        env = os.environ.get("ODNB_PROFILE")
+        name = env or data.get("default") or DEMO_PROFILE
+        where = "ODNB_PROFILE" if env else (config_path() if data.get("default") else "built-in fallback")
+        print(f"Default profile: {name} (from {where})")
+        return 0
+    path = set_default_profile(args.name)
+    print(f"Default profile is now {args.name!r} (in {path}).")
+    if os.environ.get("ODNB_PROFILE") and os.environ["ODNB_PROFILE"] != args.name:
+        print(f"Note: ODNB_PROFILE={os.environ['ODNB_PROFILE']} is set in this shell and wins over the file.")
+    return 0
+
+
+def _cmd_remove(args: argparse.Namespace) -> int:
+    path, was_default = remove_profile(args.name)
+    print(f"Removed profile {args.name!r} from {path}." + (" It was the default: the default is now the "
+                                                            "built-in demo (odnb config default NAME)."
+                                                            if was_default else ""))
+    print("Its cache, store and reports are kept (delete its folder under the odnb cache to drop them); keys "
+          "in the OS keyring are left there.")
+    return 0
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     path = config_path()
     failures = 0
@@ -157,6 +216,17 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if "file" in (sources.developer, sources.customer):
             print("      note: keys kept in the config file; the OS keyring or an environment variable "
                   "is safer")
+    try:
+        mail = load_mail_settings()
+    except ConfigError as exc:
+        line(False, f"[mail]: {exc.what}", exc.fix)
+    else:
+        if mail is None:
+            line(True, "[mail]: none (odnb report --email and scheduled emails need one)")
+        else:
+            who = f"as {mail.user} (password found)" if mail.user else "without login"
+            line(True, f"[mail]: {mail.host}:{mail.port} {mail.security} {who}, from "
+                       f"{mail.sender or mail.user or 'odnb@localhost'}")
     summary = "All good" if not failures else f"{failures} problem(s)"
     print(f"{summary}. Connectivity: odnb doctor --profile NAME")
     return 1 if failures else 0
@@ -176,7 +246,7 @@ def _handle_config_error(func: Any) -> Any:
 
 
 def register(subparsers: Any) -> None:
-    """Add ``odnb config add|list|check``."""
+    """Add ``odnb config add|list|show|default|remove|check``."""
     parser = subparsers.add_parser("config", help="manage connection profiles (never prints a key)",
                                    description="Named Open Dental connection profiles. Keys are never "
                                                "printed.")
@@ -207,6 +277,18 @@ def register(subparsers: Any) -> None:
     lst = sub.add_parser("list", help="list profiles and where each key comes from")
     lst.set_defaults(func=_handle_config_error(_cmd_list))
 
-    check = sub.add_parser("check", help="load profiles, report missing keys and file permissions")
+    show = sub.add_parser("show", help="one profile's settings and where its keys come from (never a key)")
+    show.add_argument("name", nargs="?", help="profile (default: the default profile)")
+    show.set_defaults(func=_handle_config_error(_cmd_show))
+
+    default = sub.add_parser("default", help="show the default profile, or make NAME the default")
+    default.add_argument("name", nargs="?", help="profile to make the default (a profile of yours or demo)")
+    default.set_defaults(func=_handle_config_error(_cmd_default))
+
+    remove = sub.add_parser("remove", help="delete a profile from the config file")
+    remove.add_argument("name")
+    remove.set_defaults(func=_handle_config_error(_cmd_remove))
+
+    check = sub.add_parser("check", help="load profiles and [mail], report missing keys and file permissions")
     check.add_argument("--profile", help="check only this profile")
     check.set_defaults(func=_handle_config_error(_cmd_check))

@@ -20,82 +20,15 @@ Example:
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
+
+from odnb.failures import ODError, _short, safe_url, scrub  # noqa: F401  (re-exported: odnb.errors.*)
 
 ALL_MODES: tuple[str, ...] = ("remote", "local", "service")
-_MAX_BODY_IN_MESSAGE = 300
-
-
-class ODError(Exception):
-    """Base of every odnb error. ``str(err)`` is "what happened — cause — Fix: step"."""
-
-    title = "Open Dental request failed"
-
-    def __init__(
-        self,
-        what: str = "",
-        *,
-        cause: str = "",
-        fix: str = "",
-        status: int | None = None,
-        method: str | None = None,
-        url: str | None = None,
-        body: str | None = None,
-        mode: str | None = None,
-        retry_after: float | None = None,
-        secrets: Iterable[str] = (),
-    ) -> None:
-        secrets = tuple(s for s in secrets if s)
-        self.what = scrub(what or self.title, secrets)
-        self.cause = scrub(cause, secrets)
-        self.fix = scrub(fix, secrets)
-        self.status = status
-        self.method = method
-        self.url = safe_url(url, secrets) if url else url
-        self.body = scrub(body, secrets) if body is not None else None
-        self.mode = mode
-        self.retry_after = retry_after
-        super().__init__(self._line())
-
-    def _line(self) -> str:
-        parts = [self.what]
-        if self.cause:
-            parts.append(self.cause)
-        if self.fix:
-            parts.append(f"Fix: {self.fix}")
-        text = " — ".join(parts)
-        if self.method or self.status is not None:
-            where = " ".join(p for p in (self.method, self.url) if p)
-            status = f" → {self.status}" if self.status is not None else ""
-            text += f" [{where}{status}]"
-        return text
-
-    def __str__(self) -> str:
-        return self._line()
-
-    def _repr_html_(self) -> str:
-        e = html.escape
-        rows = [("Cause", self.cause), ("Fix", self.fix)]
-        if self.method or self.url:
-            rows.append(("Request", " ".join(p for p in (self.method, self.url) if p)))
-        if self.status is not None:
-            rows.append(("Status", str(self.status)))
-        if self.body:
-            rows.append(("Server said", _short(self.body)))
-        cells = "".join(
-            f"<tr><th style='text-align:left;padding-right:1em'>{e(k)}</th><td>{e(v)}</td></tr>"
-            for k, v in rows
-            if v
-        )
-        return (
-            "<div style='border-left:4px solid #c0392b;padding:0.4em 0.8em;background:#fdf2f1'>"
-            f"<b>{e(type(self).__name__)}</b>: {e(self.what)}<table>{cells}</table></div>"
-        )
 
 
 # --- bad input, raised before any request -------------------------------------------------------
@@ -394,33 +327,6 @@ def message_of(body: str | bytes | None) -> str:
     return " ".join(text.split())
 
 
-def scrub(text: str | None, secrets: Iterable[str] = ()) -> str:
-    """Remove anything that looks like a key: the given secrets and any ``ODFHIR x/y`` header value."""
-    if not text:
-        return text or ""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    text = re.sub(r"ODFHIR\s+(?!\{)[^\s\"',;]+", "ODFHIR ***", text, flags=re.IGNORECASE)
-    return re.sub(r"\b(Basic|Bearer)\s+[A-Za-z0-9+/=._~-]{12,}", r"\1 ***", text)
-
-
-def safe_url(url: str, secrets: Iterable[str] = ()) -> str:
-    """``url`` without any query value that equals a secret or is named like a key."""
-    parts = urlsplit(url)
-    keep = []
-    for name, value in parse_qsl(parts.query, keep_blank_values=True):
-        if value in secrets or re.search(r"key|token|authorization|password", name, re.IGNORECASE):
-            value = "***"
-        keep.append((name, value))
-    query = urlencode(keep, safe=" :,/")
-    return scrub(urlunsplit((parts.scheme, parts.netloc, parts.path, query, "")), secrets)
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= _MAX_BODY_IN_MESSAGE else text[:_MAX_BODY_IN_MESSAGE] + "…"
-
-
 def _find_case(status: int | None, mode: str, path: str, message: str, cls: type[ODError] | None) -> Case:
     for case in CASES:
         if case.status != status or mode not in case.modes:
@@ -534,8 +440,12 @@ def error_table_markdown() -> str:
         (UnknownResource, "— (no request)", "a resource odnb does not know",
          "pick one of the listed resources"),
         (UnknownParameter, "— (no request)",
-         "a filter the resource does not take (also Offset/Limit: odnb pages for you)",
-         "use one of the listed filters, spelled as in the docs (case-insensitive)"),
+         "a filter the resource does not take (also Offset/Limit: odnb pages for you); a date filter on "
+         "a resource whose API has none (procedures, pay splits, ...)",
+         "use one of the listed filters, spelled as in the docs (case-insensitive; snake_case works too); "
+         "for a date window: filter the frame, the local store or one ShortQuery, as the message shows"),
+        (InvalidParameter, "— (no request)", "dates given as positional arguments to a helper without a "
+         "date filter (od.procedures('2026-01-01', ...))", "the same three ways to a date window"),
         (InvalidParameter, "— (no request)", "bad date or number, start after end, a required filter missing "
          "(adjustments without PatNum)", "pass the value in the shown format"),
     ):

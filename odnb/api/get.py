@@ -1,4 +1,5 @@
-"""``odnb get``: pull one resource (all pages) into a CSV / Parquet / JSON file, or print its first rows.
+"""``odnb get``: pull one resource (all pages) into a CSV / Parquet / Excel / JSON file, or print its first
+rows.
 
 Example:
     $ odnb get procedurelogs --profile demo -p ProcStatus=C -o procs.parquet
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from odnb.failures import ODError
 from odnb.paths import replacing_privately
 
 if TYPE_CHECKING:
@@ -32,15 +34,26 @@ def _write_json(df: pd.DataFrame, path: Path) -> None:
     df.to_json(path, orient="records", date_format="iso", indent=1)
 
 
+def _write_xlsx(df: pd.DataFrame, path: Path) -> None:
+    """One sheet (openpyxl). Excel has no time zones: aware timestamps are written as UTC wall time."""
+    out = df.copy()
+    for name in out.columns:
+        if getattr(out[name].dtype, "tz", None) is not None:
+            out[name] = out[name].dt.tz_convert("UTC").dt.tz_localize(None)
+    out.to_excel(path, index=False, engine="openpyxl", sheet_name="odnb")
+
+
 # Output file suffix -> writer. Anything else is refused before a request is made.
 WRITERS: dict[str, Callable[[pd.DataFrame, Path], None]] = {
     ".csv": _write_csv,
     ".parquet": _write_parquet,
     ".json": _write_json,
+    ".xlsx": _write_xlsx,
 }
+OUTPUT_HELP = "write to FILE (.csv, .parquet, .xlsx or .json), mode 0600"
 
 
-class UsageError(ValueError):
+class UsageError(ODError, ValueError):
     """Bad command-line input, reported before any request."""
 
 
@@ -58,6 +71,14 @@ def parse_params(pairs: list[str]) -> dict[str, str]:
             raise UsageError(f"-p {pair!r} is not key=value (e.g. -p PatNum=12).")
         params[key.strip()] = value.strip()
     return params
+
+
+def explain_extra(extra: list[str], args: argparse.Namespace) -> str | None:
+    """Why argparse found words it did not expect after ``-p``: ``-p NAME VALUE`` instead of KEY=VALUE."""
+    old = [p for p in (getattr(args, "param", None) or []) if "=" not in p]
+    if old:
+        return f"-p takes KEY=VALUE: write -p {old[0]}={extra[0]} (one word, no space around =)"
+    return None
 
 
 def check_output(path: str) -> Path:
@@ -114,11 +135,19 @@ def _cmd_get(args: argparse.Namespace) -> int:
     finally:
         client.close()
     shape = f"{len(df):,} rows x {len(df.columns)} columns, {client.request_count} request(s)"
+    return deliver_frame(df, out, args.resource, shape, args.head)
+
+
+def deliver_frame(df: pd.DataFrame, out: Path | None, label: str, shape: str, head: int) -> int:
+    """Print ``label: shape`` and the first ``head`` rows, or write ``df`` to ``out`` and say so; the exit
+    code (1 when the file cannot be written)."""
     if out is None:
         try:
-            print(f"{args.resource}: {shape}")
+            print(f"{label}: {shape}")
             if len(df):
-                print(df.head(args.head).to_string(max_colwidth=40))
+                print(df.head(head).to_string(max_colwidth=40))
+                if len(df) > head:
+                    print(f"(the first {head} of {len(df):,} rows: --head N for more, -o FILE for all)")
             sys.stdout.flush()
         except BrokenPipeError:  # `odnb get ... | head`: the reader left; not an error
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -129,25 +158,24 @@ def _cmd_get(args: argparse.Namespace) -> int:
         print(f"error: could not write {out}: {exc.strerror or exc}", file=sys.stderr)
         print("fix: pick a folder you can write to, with enough free space (-o FILE)", file=sys.stderr)
         return 1
-    print(f"{args.resource}: {shape} -> {out}")
+    print(f"{label}: {shape} -> {out}")
     return 0
 
 
 def register(subparsers: Any) -> None:
-    """Add ``odnb get RESOURCE [-p key=value ...] [-o out.csv|out.parquet|out.json]``."""
+    """Add ``odnb get RESOURCE [-p key=value ...] [-o out.csv|out.parquet|out.xlsx|out.json]``."""
     parser = subparsers.add_parser(
-        "get", help="pull one resource into a file (csv, parquet, json) or print its head",
+        "get", help="pull one resource into a file (csv, parquet, xlsx, json) or print its head",
         description="Fetch every page of one Open Dental resource with odnb's cached, paced client.",
         epilog="Example: odnb get procedurelogs -p ProcStatus=C -o procs.parquet",
     )
     parser.add_argument("resource", help="e.g. procedurelogs, appointments, patients/Simple")
     parser.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",
                         help="a filter, e.g. -p PatNum=12 (repeatable)")
-    parser.add_argument("-o", "--output", metavar="FILE",
-                        help="write to FILE (.csv, .parquet or .json), mode 0600")
+    parser.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
     parser.add_argument("--profile", help="profile name (default: ODNB_PROFILE, the config default, or demo)")
     parser.add_argument("--base-url", help="override the profile's base URL")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
     parser.add_argument("--head", type=int, default=10, metavar="N",
                         help="rows to print without -o (default 10)")
-    parser.set_defaults(func=_cmd_get)
+    parser.set_defaults(func=_cmd_get, explain_extra=explain_extra)

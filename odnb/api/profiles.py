@@ -553,6 +553,20 @@ def load_profile(
     return profile
 
 
+def check_profile(name: str | None = None) -> KeySources:
+    """Everything a run of profile ``name`` needs, checked without a request and without starting the demo
+    simulator: the profile exists, its URL, mode and tier are valid, and both keys resolve. Returns where the
+    keys come from; raises :class:`ConfigError` naming what is missing and how to set it.
+
+    Example:
+        >>> check_profile("demo").customer
+        'built-in demo key'
+    """
+    _, sources, _ = _resolve(name, base_url=None, developer_key=None, customer_key=None, tier=None,
+                             mode=None, require_keys=True, start_demo=False)
+    return sources
+
+
 def key_sources(name: str | None = None, **overrides: Any) -> KeySources:
     """Where each key of a profile comes from ("keyring", "env VAR", "file", "missing ..."), never values."""
     _, sources, _ = _resolve(name, base_url=overrides.get("base_url"),
@@ -564,6 +578,20 @@ def key_sources(name: str | None = None, **overrides: Any) -> KeySources:
 
 # ---------------------------------------------------------------------------------------------------------
 # Mail
+
+
+EMAIL_ADDRESS_RE = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*")
+
+
+def is_email_address(text: str) -> bool:
+    """``name@host`` (a dotted domain or a single host such as ``localhost``), nothing around it.
+
+    >>> is_email_address("owner@example.com"), is_email_address("not-an-email")
+    (True, False)
+    """
+    return isinstance(text, str) and EMAIL_ADDRESS_RE.fullmatch(text) is not None
 
 
 def load_mail_settings() -> MailSettings | None:
@@ -591,7 +619,20 @@ def load_mail_settings() -> MailSettings | None:
     if password is None and mail.get("password"):
         _check_private_file(path, "the SMTP password")
         password = str(mail["password"])
+    if not 0 < port < 65536:
+        raise _error(f"[mail] port {port} in {path} is not a TCP port.", "Write e.g. port = 587")
     user = mail.get("user")
+    if user and password is None:
+        sources = [s for s in (f"env {mail['password_env']}" if mail.get("password_env") else "",
+                               f"keyring {mail['password_keyring']}" if mail.get("password_keyring") else "")
+                   if s]
+        looked = f" (looked in ODNB_SMTP_PASSWORD{''.join(', ' + s for s in sources)})"
+        raise _error(f"[mail] user {user!r} in {path} has no password{looked}.",
+                     "Set ODNB_SMTP_PASSWORD, or name a variable with password_env, or store it in the OS "
+                     "keyring and name the entry with password_keyring.")
+    if mail.get("sender") and not is_email_address(str(mail["sender"])):
+        raise _error(f"[mail] sender {mail['sender']!r} in {path} is not an email address.",
+                     'Write e.g. sender = "reports@example.com"')
     return MailSettings(host=str(mail["host"]), port=port, security=security,
                         user=str(user) if user else None, password=password,
                         sender=str(mail["sender"]) if mail.get("sender") else None)
@@ -697,3 +738,55 @@ def save_profile(
     return path
 
 
+
+
+def _edit_config() -> tuple[Path, Any]:
+    """The config file and its tomlkit document, after checking it parses (for in-place edits)."""
+    path = config_path()
+    read_config(path)  # refuses a malformed file before it is rewritten
+    import tomlkit
+
+    return path, (tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document())
+
+
+def _known_profile(name: str, data: Mapping[str, Any], path: Path) -> None:
+    if name == DEMO_PROFILE:
+        raise _error("'demo' is the built-in demo practice: it cannot be removed or changed.",
+                     "Pick a profile of yours (odnb config list).")
+    if name not in profile_names(data):
+        known = ", ".join(profile_names(data)) or "none yet"
+        raise _error(f"No profile named {name!r} in {path} (profiles: {known}).",
+                     "See them with: odnb config list")
+
+
+def remove_profile(name: str) -> tuple[Path, bool]:
+    """Delete ``[profiles.NAME]`` from the config file (comments elsewhere kept); also the ``default`` line
+    when it named it. Returns (config path, whether it was the default). Keyring entries are left alone.
+
+    Example:
+        >>> remove_profile("oldoffice")   # doctest: +SKIP
+    """
+    path, doc = _edit_config()
+    _known_profile(name, doc.unwrap(), path)
+    del doc["profiles"][name]
+    was_default = doc.get("default") == name
+    if was_default:
+        del doc["default"]
+    import tomlkit
+
+    write_private_file(path, tomlkit.dumps(doc).encode("utf-8"))
+    return path, was_default
+
+
+def set_default_profile(name: str) -> Path:
+    """Make ``name`` (a profile in the file, or ``demo``) the default profile; returns the config path."""
+    path, doc = _edit_config()
+    if name != DEMO_PROFILE:
+        _known_profile(name, doc.unwrap(), path)
+    doc["default"] = name
+    if not path.parent.exists():
+        private_dir(path.parent)
+    import tomlkit
+
+    write_private_file(path, tomlkit.dumps(doc).encode("utf-8"))
+    return path

@@ -66,6 +66,7 @@ from odnb.kpis.scorecard import (
     APPOINTMENTS_HORIZON,
     PracticeData,
     Scorecard,
+    UnknownKPI,
     adjustments_cost,
     aging,
     comparison_table,

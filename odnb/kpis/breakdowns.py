@@ -217,7 +217,7 @@ def provider_sql(
 def provider_kpis(
     client: Any,
     start: object,
-    end: object,
+    end: object = None,
     *,
     clinic: int | None = None,
     writeoff_mode: Literal["payment_date", "procedure_date"] = "payment_date",

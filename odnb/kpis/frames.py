@@ -37,6 +37,7 @@ import pandas as pd
 
 from odnb import periods
 from odnb.api.enums import APT_STATUS, CLAIMPROC_STATUS, PAT_STATUS, PROC_STATUS
+from odnb.failures import ODError
 from odnb.kpis.catalog import KINDS, LABELS, V1_KEYS
 
 # --------------------------------------------------------------------------------------------------------
@@ -77,7 +78,7 @@ MIN_VALID_DATE = date(1880, 1, 1)
 _MIN_VALID = np.datetime64(MIN_VALID_DATE.isoformat(), "D")
 
 
-class KPIInputError(ValueError):
+class KPIInputError(ODError, ValueError):
     """Bad input to a KPI function (period, missing column, unknown option): says what and how to fix."""
 
 
@@ -98,8 +99,9 @@ def as_date(value: object, name: str = "date") -> date:
         raise KPIInputError(str(exc)) from None
 
 
-def period(start: object, end: object) -> tuple[date, date]:
-    """Validate a period: both dates parseable and ``start <= end``.
+def period(start: object, end: object = None) -> tuple[date, date]:
+    """Validate a period: two dates with ``start <= end``, or a relative period ("last month") alone or on
+    either side (:func:`odnb.periods.check_period`).
 
     >>> period("2026-01-01", "2026-01-31")
     (datetime.date(2026, 1, 1), datetime.date(2026, 1, 31))
@@ -217,7 +219,7 @@ def _gross_cents(procedures: pd.DataFrame, start: date, end: date) -> int:
     return int(_fee_cents(procedures)[mask].sum())
 
 
-def gross_production(procedures: pd.DataFrame, start: object, end: object) -> float:
+def gross_production(procedures: pd.DataFrame, start: object, end: object = None) -> float:
     """Sum of fee(p) over procedures with ProcStatus "C" and ProcDate in [start, end].
 
     fee(p) = ProcFee x (UnitQty + BaseUnits). Columns: ProcStatus, ProcDate, ProcFee, UnitQty, BaseUnits.
@@ -232,7 +234,7 @@ def _adjustments_cents(adjustments: pd.DataFrame, start: date, end: date) -> int
     return int(_cents(adjustments["AdjAmt"])[mask].sum())
 
 
-def adjustments_total(adjustments: pd.DataFrame, start: object, end: object) -> float:
+def adjustments_total(adjustments: pd.DataFrame, start: object, end: object = None) -> float:
     """Sum of AdjAmt over adjustments with AdjDate in [start, end] (negative = discounts)."""
     s, e = period(start, end)
     return _dollars(_adjustments_cents(adjustments, s, e))
@@ -258,7 +260,7 @@ def _writeoff_cents(claimprocs: pd.DataFrame, start: date, end: date, mode: str)
 
 
 def writeoffs(
-    claimprocs: pd.DataFrame, start: object, end: object, mode: WriteoffMode = "payment_date"
+    claimprocs: pd.DataFrame, start: object, end: object = None, mode: WriteoffMode = "payment_date"
 ) -> float:
     """Sum of WriteOff over claimprocs.
 
@@ -275,7 +277,7 @@ def net_production(
     adjustments: pd.DataFrame,
     claimprocs: pd.DataFrame,
     start: object,
-    end: object,
+    end: object = None,
     *,
     writeoff_mode: WriteoffMode = "payment_date",
 ) -> float:
@@ -295,7 +297,7 @@ def _patient_income_cents(paysplits: pd.DataFrame, start: date, end: date) -> in
     return int(_cents(paysplits["SplitAmt"])[mask].sum())
 
 
-def patient_income(paysplits: pd.DataFrame, start: object, end: object) -> float:
+def patient_income(paysplits: pd.DataFrame, start: object, end: object = None) -> float:
     """Sum of SplitAmt over paysplits with DatePay in [start, end]."""
     s, e = period(start, end)
     return _dollars(_patient_income_cents(paysplits, s, e))
@@ -309,13 +311,15 @@ def _insurance_income_cents(claimprocs: pd.DataFrame, start: date, end: date) ->
     return int(_cents(claimprocs["InsPayAmt"])[mask].sum())
 
 
-def insurance_income(claimprocs: pd.DataFrame, start: object, end: object) -> float:
+def insurance_income(claimprocs: pd.DataFrame, start: object, end: object = None) -> float:
     """Sum of InsPayAmt over claimprocs with Status in {Received, Supplemental} and DateCP in period."""
     s, e = period(start, end)
     return _dollars(_insurance_income_cents(claimprocs, s, e))
 
 
-def collections(paysplits: pd.DataFrame, claimprocs: pd.DataFrame, start: object, end: object) -> float:
+def collections(
+    paysplits: pd.DataFrame, claimprocs: pd.DataFrame, start: object, end: object = None
+) -> float:
     """patient_income + insurance_income."""
     s, e = period(start, end)
     return _dollars(_patient_income_cents(paysplits, s, e) + _insurance_income_cents(claimprocs, s, e))
@@ -327,7 +331,7 @@ def collection_ratio(
     claimprocs: pd.DataFrame,
     paysplits: pd.DataFrame,
     start: object,
-    end: object,
+    end: object = None,
     *,
     denominator: Denominator = "net",
     writeoff_mode: WriteoffMode = "payment_date",
@@ -377,7 +381,7 @@ def new_patients(
     procedures: pd.DataFrame,
     procedurecodes: pd.DataFrame | None,
     start: object,
-    end: object,
+    end: object = None,
     *,
     exclude_codes: Iterable[str] = NEW_PATIENT_EXCLUDED_CODES,
 ) -> int:
@@ -454,19 +458,19 @@ def _apt_count(appointments: pd.DataFrame, start: date, end: date, status: str, 
     return int(mask.sum())
 
 
-def appointments_completed(appointments: pd.DataFrame, start: object, end: object) -> int:
+def appointments_completed(appointments: pd.DataFrame, start: object, end: object = None) -> int:
     """Appointments with AptStatus "Complete" and AptDateTime (by date) in [start, end]."""
     s, e = period(start, end)
     return _apt_count(appointments, s, e, "Complete", "appointments_completed")
 
 
-def appointments_broken(appointments: pd.DataFrame, start: object, end: object) -> int:
+def appointments_broken(appointments: pd.DataFrame, start: object, end: object = None) -> int:
     """Appointments with AptStatus "Broken" and AptDateTime (by date) in [start, end]."""
     s, e = period(start, end)
     return _apt_count(appointments, s, e, "Broken", "appointments_broken")
 
 
-def broken_rate(appointments: pd.DataFrame, start: object, end: object) -> float | None:
+def broken_rate(appointments: pd.DataFrame, start: object, end: object = None) -> float | None:
     """appointments_broken / (appointments_completed + appointments_broken); None when both are 0."""
     s, e = period(start, end)
     broken = _apt_count(appointments, s, e, "Broken", "broken_rate")
@@ -483,7 +487,7 @@ def _hygiene_mask(appointments: pd.DataFrame, start: date, end: date, what: str)
     )
 
 
-def hygiene_visits(appointments: pd.DataFrame, start: object, end: object) -> int:
+def hygiene_visits(appointments: pd.DataFrame, start: object, end: object = None) -> int:
     """Completed appointments with IsHygiene true and AptDateTime (by date) in [start, end]."""
     s, e = period(start, end)
     return int(_hygiene_mask(appointments, s, e, "hygiene_visits").sum())
@@ -520,7 +524,7 @@ def _reappointed_counts(appointments: pd.DataFrame, start: date, end: date) -> t
     return n, int(pairs.loc[hit, "visit"].nunique())
 
 
-def hygiene_reappointment_rate(appointments: pd.DataFrame, start: object, end: object) -> float | None:
+def hygiene_reappointment_rate(appointments: pd.DataFrame, start: object, end: object = None) -> float | None:
     """Share of hygiene_visits whose patient has another appointment (Scheduled or Complete) with
     AptDateTime after the visit and SecDateTEntry on or before the visit's date.
 
@@ -549,7 +553,7 @@ def _case_cents(procedures: pd.DataFrame, start: date, end: date) -> tuple[int, 
     return int(fees[done].sum()), int(fees[planned].sum())
 
 
-def case_acceptance(procedures: pd.DataFrame, start: object, end: object) -> float | None:
+def case_acceptance(procedures: pd.DataFrame, start: object, end: object = None) -> float | None:
     """Over procedures with DateTP in period and ProcStatus in {TP, C}: sum fee(p) of "C" / sum fee(p).
 
     ``procedures`` must hold both the "TP" and the "C" procedures. None when nothing was planned.
@@ -633,7 +637,7 @@ def production_by_month(
     adjustments: pd.DataFrame | None,
     claimprocs: pd.DataFrame,
     start: object,
-    end: object,
+    end: object = None,
     paysplits: pd.DataFrame | None = None,
     *,
     writeoff_mode: WriteoffMode = "payment_date",
@@ -705,7 +709,7 @@ def trend_frame(months: np.ndarray, cents: dict[str, np.ndarray | None]) -> pd.D
 
 
 def production_by_provider(
-    procedures: pd.DataFrame, providers: pd.DataFrame | None, start: object, end: object
+    procedures: pd.DataFrame, providers: pd.DataFrame | None, start: object, end: object = None
 ) -> pd.DataFrame:
     """Gross production by procedurelog.ProvNum over [start, end], largest first.
 
@@ -783,7 +787,7 @@ def _options(writeoff_mode: str, ratio_denominator: str, active_months: int) -> 
 def compute_from_frames(
     frames: Frames,
     start: object,
-    end: object,
+    end: object = None,
     *,
     writeoff_mode: WriteoffMode = "payment_date",
     ratio_denominator: Denominator = "net",

@@ -63,7 +63,7 @@ def goal_table(
     values: Mapping[str, Any],
     goals: Mapping[str, float],
     start: object,
-    end: object,
+    end: object = None,
     *,
     today: object | None = None,
     scheduled_days: Iterable[date] | None = None,

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -45,6 +46,26 @@ from odnb.kpis.frames import (
 # --------------------------------------------------------------------------------------------------------
 
 
+class UnknownKPI(KPIInputError, KeyError, AttributeError):
+    """A KPI key the catalogue does not know (also a KeyError and an AttributeError, as Python expects).
+
+    >>> str(UnknownKPI("net_prod")).startswith("Unknown KPI 'net_prod': did you mean 'net_production'")
+    True
+    """
+
+    title = "Unknown KPI"
+
+    def __init__(self, key: object) -> None:
+        import difflib
+
+        close = difflib.get_close_matches(str(key), KPI_KEYS, n=3, cutoff=0.5)
+        near = f": did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        super().__init__(f"Unknown KPI {key!r}{near}",
+                         fix="Use a key of odnb.kpis.KPI_KEYS, e.g. card.net_production or "
+                             "card['collection_ratio'].")
+        self.key = key
+
+
 @dataclass
 class Scorecard:
     """Every KPI of the contract for one period: value or None with the reason, and where it came from.
@@ -72,7 +93,44 @@ class Scorecard:
         return self.stale_age is not None
 
     def __getitem__(self, key: str) -> float | int | None:
-        return self.values[key]
+        """``card["net_production"]``; an unknown key raises :class:`UnknownKPI` with suggestions."""
+        if key not in KPI_KEYS and key not in self.values:
+            raise UnknownKPI(key)
+        return self.values.get(key)
+
+    def __getattr__(self, name: str) -> float | int | None:
+        """``card.net_production``: any KPI key as an attribute (called only for names not found)."""
+        if name.startswith("_") or name in ("values", "reasons", "sources"):
+            raise AttributeError(name)  # copy/pickle probe before __init__: no suggestion, no recursion
+        return self[name]
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(KPI_KEYS))
+
+    def __repr__(self) -> str:
+        nulls = sum(self.values.get(k) is None for k in KPI_KEYS)
+        where = "" if self.clinic is None else f" clinic={self.clinic}"
+        return (f"<Scorecard {self.start}..{self.end}{where}: {len(KPI_KEYS) - nulls} KPIs, {nulls} null, "
+                f"{self.requests} request{'s' if self.requests != 1 else ''}"
+                f"{', stale' if self.stale else ''}>")
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: a small table of label and formatted value (why, for a null), escaped."""
+        e = html.escape
+        rows = []
+        for key in KPI_KEYS:
+            value = self.values.get(key)
+            shown = format_kpi(key, value) if value is not None else "n/a"
+            why = self.reasons.get(key, "") if value is None else ""
+            rows.append(f"<tr><td style='text-align:left'>{e(LABELS[key])}</td>"
+                        f"<td style='text-align:right'>{e(shown)}</td>"
+                        f"<td style='text-align:left;color:#666'>{e(why)}</td></tr>")
+        where = "" if self.clinic is None else f", clinic {self.clinic}"
+        stale = " — <b>stale data</b>" if self.stale else ""
+        return (f"<div><b>Scorecard {e(str(self.start))} to {e(str(self.end))}{e(where)}</b> "
+                f"({self.requests} request{'s' if self.requests != 1 else ''}){stale}"
+                "<table><thead><tr><th style='text-align:left'>KPI</th><th style='text-align:right'>Value"
+                "</th><th></th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>")
 
     def to_frame(self) -> pd.DataFrame:
         """One row per KPI: kpi, label, value, display, reason, source (contract order)."""
@@ -321,7 +379,7 @@ def data_source(client: Any, source: Literal["auto", "store", "api"] = "auto",
 def scorecard(
     client: Any,
     start: object,
-    end: object,
+    end: object = None,
     *,
     source: Literal["auto", "store", "api"] = "auto",
     writeoff_mode: WriteoffMode = "payment_date",
@@ -333,7 +391,9 @@ def scorecard(
     as_of: object = None,
 ) -> Scorecard:
     """Every KPI of the contract (v1 and v2) for [start, end], fetched with the fewest requests the key
-    allows; ``clinic`` (a ClinicNum) restricts every KPI to one clinic, ``as_of`` is the date the snapshot
+    allows. ``start``/``end`` are dates (``yyyy-mm-dd``, ``date``), or a relative period alone, as the CLI
+    takes them: ``scorecard(od, "last month")``, ``scorecard(od, "month to date")``. ``clinic`` (a
+    ClinicNum) restricts every KPI to one clinic, ``as_of`` is the date the snapshot
     KPIs describe (default ``end``).
 
     * With the Queries permission (``use_queries="auto"`` tries it; True insists): one ShortQuery
@@ -364,7 +424,7 @@ def scorecard(
     if use_queries not in ("auto", True, False):
         raise KPIInputError(f"use_queries={use_queries!r} is not one of 'auto', True, False")
     clinic = frames_v2.check_clinic(clinic)
-    snap = e if as_of is None else period(as_of, as_of)[0]
+    snap = e if as_of is None else period(as_of, as_of)[1]  # "last month" as_of: its last day
     data = _as_data(client)
     before = data.request_count
     options = {
@@ -492,7 +552,7 @@ def _use_sql(data: PracticeData, use_queries: Any) -> bool:
 def monthly_trend(
     client: Any,
     start: object,
-    end: object,
+    end: object = None,
     *,
     writeoff_mode: WriteoffMode = "payment_date",
     adjustments: Literal["auto", "per_patient", "skip"] = "auto",
@@ -519,7 +579,7 @@ def monthly_trend(
     frames = _fetch_frames(data, s, e, writeoff_mode, adjustments, notes)
     for table in ("procedures", "claimprocs"):
         if isinstance(frames[table], str):
-            raise RuntimeError(f"monthly trend unavailable: {frames[table]}")
+            raise KPIInputError(f"monthly trend unavailable: {frames[table]}")
     adj = frames["adjustments"] if isinstance(frames["adjustments"], pd.DataFrame) else None
     pays = frames["paysplits"] if isinstance(frames["paysplits"], pd.DataFrame) else None
     return production_by_month(
@@ -534,7 +594,7 @@ def monthly_trend(
 
 
 def provider_production(
-    client: Any, start: object, end: object, *, use_queries: Literal["auto"] | bool = "auto"
+    client: Any, start: object, end: object = None, *, use_queries: Literal["auto"] | bool = "auto"
 ) -> pd.DataFrame:
     """Client-level :func:`production_by_provider` (ProvNum, Abbr, gross_production, share)."""
     s, e = period(start, end)

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from odnb.api.enums import APT_STATUS, CLAIMPROC_STATUS, PAT_STATUS, PROC_STATUS
+from odnb.api.errors import BadResponse
 from odnb.kpis import frames
 from odnb.kpis.catalog import KPI_KEYS
 
@@ -251,7 +252,7 @@ def scorecard_sql(
 def _number(value: Any) -> int:
     number = float(pd.to_numeric(value))
     if not np.isfinite(number):
-        raise ValueError(f"not a number: {value!r}")
+        raise BadResponse(f"ShortQuery answered {value!r} where a number was expected")
     return round(number)
 
 
@@ -286,11 +287,11 @@ def scorecard_values(
                         as_of=as_of)
     frame = data.query(sql)
     if not {"k", "v"} <= set(frame.columns):
-        raise ValueError(f"ShortQuery answered columns {list(frame.columns)}, expected k and v")
+        raise BadResponse(f"ShortQuery answered columns {list(frame.columns)}, expected k and v")
     got = {str(k): _number(v) for k, v in zip(frame["k"], frame["v"], strict=True)}
     expected = set(component_sql(start, end)) | set(v2_component_sql(start, end, as_of))
     if set(got) != expected:
-        raise ValueError(f"ShortQuery answered {sorted(got)}, expected {sorted(expected)}")
+        raise BadResponse(f"ShortQuery answered {sorted(got)}, expected {sorted(expected)}")
     values: dict[str, float | int | None] = {}
     reasons: dict[str, str] = {}
     cents: dict[str, int] = {}

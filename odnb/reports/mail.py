@@ -35,6 +35,8 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
+from odnb.failures import ODError
+
 MAX_MESSAGE_BYTES = 15_000_000  # most providers refuse more than 20-25 MB once base64 is counted
 RETRIES = 4
 BACKOFF_SECONDS = (2.0, 10.0, 30.0)  # waits between attempts; the last one repeats
@@ -42,12 +44,31 @@ TIMEOUT_SECONDS = 30.0
 _DATA_URI = re.compile(r'src="data:image/(png|jpeg|gif);base64,([A-Za-z0-9+/=\s]+)"')
 
 
-class MailError(Exception):
+class MailError(ODError):
     """Mail could not be delivered; the message says why (no password, no report content)."""
 
     def __init__(self, message: str, *, transient: bool = False) -> None:
         super().__init__(message)
         self.transient = transient
+
+
+def check_recipients(addresses: Iterable[str]) -> list[str]:
+    """The recipients, split on commas and stripped; a MailError naming each one that is not an address
+    (checked before any work, so a typo never costs a report run).
+
+    >>> check_recipients(["owner@example.com, office@example.com"])
+    ['owner@example.com', 'office@example.com']
+    """
+    from odnb.api.profiles import is_email_address
+
+    out = [a.strip() for item in addresses for a in str(item).split(",") if a.strip()]
+    bad = [a for a in out if not is_email_address(a)]
+    if bad:
+        raise MailError(f"Not an email address: {', '.join(map(repr, bad))}. Write each recipient as "
+                        "name@example.com (repeat --email, or separate them with commas).")
+    if not out:
+        raise MailError("No recipient given: write --email name@example.com.")
+    return list(dict.fromkeys(out))
 
 
 def require_settings() -> Any:

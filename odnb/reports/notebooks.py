@@ -2,7 +2,7 @@
 notebooks that list patients.
 
 Example:
-    >>> parse_parameter_pairs([["months", "3"], ["provider", "Dr A"]])
+    >>> parse_parameters(["months=3", "provider=Dr A"])
     {'months': 3, 'provider': 'Dr A'}
     >>> secret_like("customer_key"), secret_like("start")
     (True, False)
@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from odnb.failures import ODError
+
 CURATED_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 # Curated notebooks that list patients by name (any notebook can say so with metadata odnb.lists_patients):
 # never emailed, and their HTML carries a banner saying so.
@@ -26,7 +28,7 @@ SECRET_WORDS = frozenset({"key", "keys", "apikey", "password", "passwd", "pwd", 
                           "token", "secret", "secrets", "credential", "credentials", "auth"})
 
 
-class ReportError(Exception):
+class ReportError(ODError):
     """Bad input found before any work: the message says what is wrong, ``fix`` how to put it right."""
 
     def __init__(self, message: str, fix: str = "") -> None:
@@ -62,14 +64,24 @@ def secret_like(name: str) -> bool:
     return bool(words & SECRET_WORDS) or any(w in lowered for w in ("password", "apikey", "secret", "token"))
 
 
-def parse_parameter_pairs(pairs: list[list[str]] | None) -> dict[str, Any]:
-    """``-p name value`` pairs: values parsed as JSON when they are JSON (3, true, [1,2]), else text."""
+def parse_parameters(items: list[str] | None) -> dict[str, Any]:
+    """``-p KEY=VALUE`` items (as ``odnb get`` takes them): values parsed as JSON when they are JSON (3,
+    true, [1,2]), else text. The old ``-p NAME VALUE`` form is refused with the new spelling.
+
+    >>> parse_parameters(["period=last month", "visits_per_day=12"])
+    {'period': 'last month', 'visits_per_day': 12}
+    """
     params: dict[str, Any] = {}
-    for name, raw in pairs or []:
+    for item in items or []:
+        name, sep, raw = item.partition("=")
+        if not sep or not name.strip():
+            raise ReportError(f"-p {item!r} is not KEY=VALUE.",
+                              f"Write -p {item.strip() or 'name'}=VALUE, e.g. -p period='last month' or "
+                              "-p start=2026-10-01 (odnb report no longer takes -p NAME VALUE).")
         try:
-            params[name] = json.loads(raw)
+            params[name.strip()] = json.loads(raw)
         except ValueError:
-            params[name] = raw
+            params[name.strip()] = raw
     return params
 
 
@@ -78,7 +90,7 @@ def check_parameters(params: Mapping[str, Any], declared: Mapping[str, Any] | No
     for name in params:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             raise ReportError(f"Parameter name {name!r} is not a Python identifier.",
-                              "Use letters, digits and underscores, e.g. -p start 2026-10-01.")
+                              "Use letters, digits and underscores, e.g. -p start=2026-10-01.")
         if secret_like(name):
             raise ReportError(
                 f"Refusing parameter {name!r}: it looks like a secret, and parameters are written into the "

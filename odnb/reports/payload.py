@@ -13,7 +13,12 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from odnb.failures import ODError
 from odnb.kpis.catalog import KINDS, TIMING
+
+
+class KPIValueError(ODError, TypeError):
+    """A value handed to ``publish_kpis`` that is not a number or None."""
 
 KPI_MIMETYPE = "application/vnd.odnb.kpis+json"
 
@@ -22,13 +27,13 @@ def _number(key: str, value: Any) -> float | int | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise TypeError(f"KPI {key!r} is a boolean; publish a number or None")
+        raise KPIValueError(f"KPI {key!r} is a boolean; publish a number or None")
     try:
         number = float(value)
     except (TypeError, ValueError):
         if str(value) in ("<NA>", "NaT", "nan"):
             return None
-        raise TypeError(f"KPI {key!r} is {type(value).__name__}, not a number (or None)") from None
+        raise KPIValueError(f"KPI {key!r} is {type(value).__name__}, not a number (or None)") from None
     if math.isnan(number) or math.isinf(number):
         return None
     return int(number) if number.is_integer() and KINDS.get(key) == "count" else number

@@ -1,6 +1,6 @@
 """Run a notebook with papermill and turn it into a self-contained, email-safe HTML report.
 
-``odnb report practice_kpis --profile demo -p period "last month"`` executes the curated notebook (or any
+``odnb report practice_kpis --profile demo -p period="last month"`` executes the curated notebook (or any
 notebook path) in a fresh kernel, then writes three files into the practice's private report folder
 (``$ODNB_REPORTS_DIR/<profile>``, 0700; files 0600)::
 
@@ -38,7 +38,7 @@ from odnb.reports.notebooks import (
     curated_notebooks,
     lists_patients,
     notebook_title,
-    parse_parameter_pairs,
+    parse_parameters,
     refuse_patient_email,
     resolve_notebook,
 )
@@ -93,6 +93,8 @@ class ReportResult:
     started_at: datetime = field(default_factory=datetime.now)
     title: str = ""
     lists_patients: bool = False
+    recipients: tuple[str, ...] = ()  # who was mailed (when mail was sent)
+    mail_server: str = ""  # host:port it went through
 
     @property
     def exit_code(self) -> int:
@@ -119,7 +121,28 @@ def profile_name(profile: str | None) -> str:
     if name not in known:
         raise ReportError(f"No profile named {name!r} (known: {', '.join(known)}).",
                           f"Create it with: odnb config add {name} ... or pick one with --profile.")
+    try:  # keys, URL, mode and tier now, in this process: not as a traceback inside the kernel
+        profiles.check_profile(name)
+    except profiles.ConfigError as exc:
+        raise ReportError(f"Profile {name!r} cannot be used: {exc.what}", exc.fix) from None
     return name
+
+
+def output_dir(out_dir: Path | None, profile: str) -> Path:
+    """Where a run writes: ``out_dir`` as it is when it exists (odnb does not change the permissions of a
+    folder it did not make; the files are 0600), else created private (0700); default the profile's
+    private report folder."""
+    from odnb import paths
+
+    if out_dir is None:
+        return paths.reports_dir(profile)
+    out = Path(out_dir).expanduser()
+    if out.exists() and not out.is_dir():
+        raise ReportError(f"--out {out} is a file, not a folder.",
+                          "Give a folder (it is created if missing).")
+    if out.is_dir() and not os.access(out, os.W_OK | os.X_OK):
+        raise ReportError(f"--out {out} is not writable by you.", "Pick a folder you can write to.")
+    return paths.given_dir(out)
 
 
 def check_kernel() -> str:
@@ -248,12 +271,18 @@ def run_report(notebook: str | Path, *, profile: str | None = None, parameters: 
     import nbformat
     import papermill
 
-    from odnb import paths
     from odnb.api import profiles
 
     path = resolve_notebook(notebook)
     name = path.stem
     pname = profile_name(profile)
+    if email:
+        from odnb.reports.mail import MailError, check_recipients
+
+        try:
+            email = check_recipients(email)
+        except MailError as exc:
+            raise ReportError(str(exc)) from None
     params = dict(parameters or {})
     try:
         source_nb = nbformat.read(path, as_version=4)
@@ -274,7 +303,7 @@ def run_report(notebook: str | Path, *, profile: str | None = None, parameters: 
                               'user = "...", sender = "reports@example.com"; the password from '
                               "ODNB_SMTP_PASSWORD, password_env or password_keyring.")
     kernel = check_kernel()
-    out = paths.private_dir(Path(out_dir).expanduser()) if out_dir else paths.reports_dir(pname)
+    out = output_dir(out_dir, pname)
 
     started = datetime.now()
     stem = _stamped(out, name, started)
@@ -320,6 +349,8 @@ def run_report(notebook: str | Path, *, profile: str | None = None, parameters: 
                 mail.send_report(result, email, mail_settings, ssl_context=ssl_context)
             else:
                 mail.send_failure_notice(result, email, mail_settings, ssl_context=ssl_context)
+            result.recipients = tuple(email)
+            result.mail_server = f"{mail_settings.host}:{mail_settings.port}"
         except mail.MailError as exc:
             result.mail_error = str(exc)
     return result
@@ -365,22 +396,38 @@ def _first_line(exc: BaseException) -> str:
 
 
 def register(subparsers: Any) -> None:
-    """``odnb report NOTEBOOK [--profile P] [-p name value ...] [--out DIR] [--email ADDR ...]``."""
+    """``odnb report NOTEBOOK [--profile P] [-p KEY=VALUE ...] [--out DIR] [--email ADDR ...]``."""
     parser = subparsers.add_parser(
         "report", help="run a notebook and render an email-safe HTML report",
         description="Run a curated notebook (by name) or any notebook path with papermill and render it to "
-                    "self-contained HTML. Relative dates work as values: -p period 'last month', "
-                    "-p end yesterday.")
+                    "self-contained HTML. Relative dates work as values: -p period='last month', "
+                    "-p end=yesterday. Profile, parameters, recipients and [mail] are checked before the "
+                    "notebook starts.",
+        epilog="Example: odnb report practice_kpis --profile demo -p period='last month' "
+               "--email owner@example.com")
     parser.add_argument("notebook", help=f"curated name ({', '.join(curated_notebooks()) or 'none yet'}) "
                                          "or path of an .ipynb file")
     parser.add_argument("--profile", help="practice profile (default: $ODNB_PROFILE, config default, demo)")
-    parser.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
-                        help="notebook parameter (JSON values parsed: 3, true; else text)")
-    parser.add_argument("--out", type=Path, help="output folder (default: $ODNB_REPORTS_DIR/<profile>)")
-    parser.add_argument("--email", nargs="+", metavar="ADDR", help="mail the report (needs [mail] in config)")
+    parser.add_argument("-p", "--parameter", action="append", metavar="KEY=VALUE",
+                        help="notebook parameter, e.g. -p period='last month' (repeatable; JSON values "
+                             "parsed: 3, true; else text)")
+    parser.add_argument("--out", type=Path, help="output folder (default: $ODNB_REPORTS_DIR/<profile>; an "
+                                                  "existing folder keeps its permissions, a new one is 0700)")
+    parser.add_argument("--email", action="append", metavar="ADDR",
+                        help="mail the report to ADDR (repeatable, or comma-separated; needs [mail] in the "
+                             "config)")
     parser.add_argument("--sync", action="store_true",
                         help="sync the practice's local store first (odnb sync), so the report reads it")
-    parser.set_defaults(func=_cmd_report)
+    parser.set_defaults(func=_cmd_report, explain_extra=_explain_extra)
+
+
+def _explain_extra(extra: list[str], args: argparse.Namespace) -> str | None:
+    """Why argparse found words it did not expect: the old ``-p NAME VALUE`` form."""
+    old = [p for p in (args.parameter or []) if "=" not in p]
+    if old:
+        return (f"-p takes KEY=VALUE: write -p {old[0]}=VALUE, e.g. -p period='last month' (odnb report "
+                "no longer takes -p NAME VALUE)")
+    return None
 
 
 def sync_before_report(profile: str | None) -> str | None:
@@ -400,7 +447,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from odnb.periods import PeriodError, expand_parameters
 
     try:
-        params = expand_parameters(parse_parameter_pairs(args.parameter))
+        params = expand_parameters(parse_parameters(args.parameter))
         if getattr(args, "sync", False):
             failed = sync_before_report(args.profile)
             if failed:  # the report still runs: source="auto" falls back to the API if the store is stale
@@ -419,4 +466,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
         print(result.kpis_path)
         print(result.notebook_path)
         print(result.html_path)
+        print(f"odnb report: {result.name} for {result.profile} written to {result.html_path.parent}",
+              file=sys.stderr)
+    if result.recipients:
+        what = "the report" if result.ok else "a failure notice (no report content)"
+        print(f"odnb report: mailed {what} to {', '.join(result.recipients)} via {result.mail_server}",
+              file=sys.stderr)
     return result.exit_code

@@ -48,6 +48,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from odnb.failures import ODError
 from odnb.periods import PeriodError, expand_parameters
 
 JOB_FIELDS = frozenset({"name", "notebook", "profile", "profiles", "cron", "email", "parameters"})
@@ -62,7 +63,7 @@ def _log(message: str) -> None:
     print(f"{datetime.now():%Y-%m-%d %H:%M:%S} {message}", flush=True)
 
 
-class ScheduleError(Exception):
+class ScheduleError(ODError):
     """A jobs file or a relative date that cannot be used: what is wrong, and how to fix it."""
 
 
@@ -130,11 +131,21 @@ def _job_from_table(table: Any, where: str) -> Job:
     if not isinstance(cron, str) or len(cron.split()) != 5 or not croniter.is_valid(cron):
         raise ScheduleError(f"{where}: cron {cron!r} is not a 5-field cron expression "
                             "(minute hour day month weekday), e.g. \"0 7 * * MON\".")
+    try:
+        croniter(cron, datetime(2026, 1, 1)).get_next(datetime)
+    except (ValueError, KeyError, OverflowError):  # CroniterBadDateError: a day that never comes
+        raise ScheduleError(f"{where}: cron {cron!r} can never fire (no such date, e.g. 30 February): "
+                            "pick a day every month has, e.g. \"0 7 28 * *\" or \"0 7 L * *\".") from None
     email = table.get("email", [])
     if isinstance(email, str):
         email = [email]
-    if not isinstance(email, list) or not all(isinstance(a, str) and "@" in a for a in email):
-        raise ScheduleError(f"{where}: email must be a list of addresses, e.g. [\"owner@example.com\"].")
+    from odnb.api.profiles import is_email_address
+
+    if not isinstance(email, list) or not all(isinstance(a, str) and is_email_address(a) for a in email):
+        bad = [a for a in email if not (isinstance(a, str) and is_email_address(a))] \
+            if isinstance(email, list) else [email]
+        raise ScheduleError(f"{where}: email must be a list of addresses, e.g. [\"owner@example.com\"] "
+                            f"(not: {', '.join(map(repr, bad))}).")
     params = table.get("parameters", {})
     if not isinstance(params, dict):
         raise ScheduleError(f"{where}: parameters must be a table: [job.parameters] then name = value.")
@@ -482,8 +493,10 @@ def cron_line(jobs_path: Path) -> str:
 
 def register(subparsers: Any) -> None:
     """``odnb schedule run|install|list``."""
+    description = re.sub(r":\w+:`([^`]*)`", r"\1", __doc__.split("Example:")[0])  # :func:`x` -> x
+    description = description.replace("``", "").replace("::\n", ":\n")  # no RST in a terminal
     parser = subparsers.add_parser("schedule", help="run, install and list scheduled reports",
-                                   description=__doc__.split("Example:")[0],
+                                   description=description,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="schedule_command", metavar="ACTION", required=True)
     jobs_help = "jobs file (default: jobs.toml next to the config file)"
@@ -509,10 +522,45 @@ def register(subparsers: Any) -> None:
 def _jobs_or_exit(args: argparse.Namespace) -> tuple[Path, list[Job]] | None:
     path = Path(args.jobs or default_jobs_path()).expanduser().absolute()
     try:
-        return path, load_jobs(path)
+        jobs = load_jobs(path)
+        for job in jobs:
+            _check_runnable(job, path)
+        return path, jobs
     except ScheduleError as exc:
         print(f"odnb schedule: {exc}", file=sys.stderr)
         return None
+
+
+def _check_runnable(job: Job, path: Path) -> None:
+    """What a job will need at its time, checked now: its profiles (and their keys), its notebook, and a
+    usable [mail] section when it emails."""
+    from odnb.api import profiles
+    from odnb.reports.notebooks import ReportError, resolve_notebook
+
+    where = f"{path}: job {job.name}"
+    data = profiles.read_config()
+    known = [profiles.DEMO_PROFILE, *profiles.profile_names(data)]
+    unknown = [p for p in job.profiles if p not in known]
+    if unknown:
+        raise ScheduleError(f"{where}: no profile named {', '.join(map(repr, unknown))} (known: "
+                            f"{', '.join(known)}). Add it with odnb config add NAME ..., or fix the name.")
+    for name in job.profiles:
+        try:
+            profiles.check_profile(name)
+        except profiles.ConfigError as exc:
+            raise ScheduleError(f"{where}: profile {name!r} cannot be used: {exc.what} {exc.fix}") from None
+    try:
+        resolve_notebook(job.notebook)
+    except ReportError as exc:
+        raise ScheduleError(f"{where}: {exc}") from None
+    if job.email:
+        try:
+            settings = profiles.load_mail_settings()
+        except profiles.ConfigError as exc:
+            raise ScheduleError(f"{where} emails, but {exc.what} {exc.fix}") from None
+        if settings is None:
+            raise ScheduleError(f"{where} emails {', '.join(job.email)}, but {profiles.config_path()} has no "
+                                "[mail] section: add host, port, security, user and sender (see the README).")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -1,0 +1,65 @@
+"""``odnb query "SQL"``: one read-only SQL statement through ShortQuery (every page), printed as a table or
+written to a CSV / Parquet / Excel / JSON file.
+
+Example:
+    $ odnb query "SELECT ProvNum, COUNT(*) AS n FROM procedurelog GROUP BY ProvNum" -o by_provider.xlsx
+    query: 4 rows x 2 columns, 2 request(s) -> by_provider.xlsx
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from odnb.api.get import OUTPUT_HELP, UsageError, check_output, deliver_frame, report_error
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    import odnb
+    from odnb.api.errors import InputError, ODError
+
+    try:
+        sql = (args.sql or "").strip()
+        if not sql:
+            raise UsageError('odnb query needs SQL text, e.g. odnb query "SELECT COUNT(*) AS n FROM '
+                             'patient".')
+        out = check_output(args.output) if args.output else None
+        options: dict[str, Any] = {"cache": not args.no_cache, "progress": sys.stderr.isatty()}
+        if args.base_url:
+            options["base_url"] = args.base_url
+        client = odnb.connect(args.profile, **options)
+    except (InputError, UsageError) as exc:  # bad input: nothing was requested
+        report_error(exc)
+        return 2
+    try:
+        df = client.query(sql)
+    except InputError as exc:
+        report_error(exc)
+        return 2
+    except ODError as exc:  # refused (no Queries permission, not read-only), unreachable ...
+        report_error(exc)
+        return 1
+    finally:
+        client.close()
+    shape = f"{len(df):,} rows x {len(df.columns)} columns, {client.request_count} request(s)"
+    return deliver_frame(df, out, "query", shape, args.head)
+
+
+def register(subparsers: Any) -> None:
+    """Add ``odnb query "SQL" [-o out.csv|out.parquet|out.xlsx|out.json]``."""
+    parser = subparsers.add_parser(
+        "query", help="run read-only SQL (ShortQuery) into a file or print it as a table",
+        description="Run one read-only SQL statement on the office's database with Open Dental's ShortQuery "
+                    "(needs the key's Queries permission), every page of 100 rows.",
+        epilog='Example: odnb query "SELECT ProvNum, COUNT(*) AS n FROM procedurelog GROUP BY ProvNum" '
+               "-o by_provider.xlsx",
+    )
+    parser.add_argument("sql", help="one SELECT statement (quote it)")
+    parser.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
+    parser.add_argument("--profile", help="profile name (default: ODNB_PROFILE, the config default, or demo)")
+    parser.add_argument("--base-url", help="override the profile's base URL")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
+    parser.add_argument("--head", type=int, default=50, metavar="N",
+                        help="rows to print without -o (default 50)")
+    parser.set_defaults(func=_cmd_query)
