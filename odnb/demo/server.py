@@ -616,6 +616,7 @@ class DemoServer:
         self._thread: threading.Thread | None = None
         self._compiled = self._compile_routes()
         self._tables = self._table_names()
+        self._numeric = self._numeric_columns()
 
     # lifecycle
     def start(self) -> DemoServer:
@@ -702,6 +703,13 @@ class DemoServer:
             con.set_authorizer(_authorizer)
             self._local.query = con
         return con
+
+    def _numeric_columns(self) -> frozenset[str]:
+        con = self._connect()
+        try:
+            return shortquery.numeric_columns(con)
+        finally:
+            con.close()
 
     def _table_names(self) -> set[str]:
         con = self._connect()
@@ -1080,7 +1088,9 @@ class DemoServer:
         con = self._query_connection()
         con.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 10_000)
         try:
-            columns, rows = shortquery.run(con, sql, self._tables, offset=offset, limit=SHORT_QUERY_PAGE)
+            columns, rows = shortquery.run(
+                con, sql, self._tables, offset=offset, limit=SHORT_QUERY_PAGE, numeric=self._numeric
+            )
         except shortquery.QueryError as err:
             raise ApiError(err.status, err.message) from None
         except sqlite3.DatabaseError as exc:

@@ -396,8 +396,9 @@ def _rewrite_call(node: exp.Anonymous, tables: set[str]) -> exp.Expression:
     return exp.Anonymous(this=f"my_{name.lower()}", expressions=args)
 
 
-def _rewrite(tree: exp.Expression, tables: set[str]) -> exp.Expression:
-    """MySQL meaning on SQLite: calls to the registered functions, case-insensitive comparisons."""
+def _rewrite(tree: exp.Expression, tables: set[str], numeric: frozenset[str] = frozenset()) -> exp.Expression:
+    """MySQL meaning on SQLite: calls to the registered functions, case-insensitive comparisons (text only:
+    a comparison led by a ``numeric`` column keeps its index, as MySQL's would)."""
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
 
     def visit(node: exp.Expression) -> exp.Expression:
@@ -437,7 +438,8 @@ def _rewrite(tree: exp.Expression, tables: set[str]) -> exp.Expression:
             if node.args.get("length"):
                 args.append(node.args["length"])
             return exp.Anonymous(this="my_substring", expressions=args)
-        if isinstance(node, _COMPARISONS) or (isinstance(node, exp.In) and not node.args.get("query")):
+        compared = isinstance(node, _COMPARISONS) or (isinstance(node, exp.In) and not node.args.get("query"))
+        if compared and not (isinstance(node.this, exp.Column) and node.this.name.lower() in numeric):
             node.set("this", _nocase(node.this))
         return node
 
@@ -582,8 +584,11 @@ def _is_temporary(node: exp.Create) -> bool:
     )
 
 
-def plan(sql: str, tables: set[str]) -> list[tuple[str, str, frozenset[int]]]:
+def plan(
+    sql: str, tables: set[str], numeric: frozenset[str] = frozenset()
+) -> list[tuple[str, str, frozenset[int]]]:
     """The statements to run on SQLite, each as (kind, sql, string columns): kind "query", "temp", "drop".
+    ``numeric``: lower-case names of columns that are numbers in every table that has them.
 
     Raises :class:`QueryError` (400 for what MySQL would reject, 401 for anything that writes)."""
     text = _EXECUTABLE_COMMENT.sub(lambda m: " " + m.group(1) + " ", sql).strip()
@@ -611,14 +616,14 @@ def plan(sql: str, tables: set[str]) -> list[tuple[str, str, frozenset[int]]]:
             if tree.find(exp.Into) is not None:
                 raise QueryError(401, NOT_READ_ONLY)
             strings = _name_columns(text, tree)
-            steps.append(("query", _rewrite(tree, tables | temps).sql(dialect="sqlite"), strings))
+            steps.append(("query", _rewrite(tree, tables | temps, numeric).sql(dialect="sqlite"), strings))
         elif isinstance(tree, exp.Create) and _is_temporary(tree):
             if not re.search(r"\bTEMPORARY\b", text, re.IGNORECASE):  # MySQL has no TEMP shorthand
                 raise syntax_error(text, 0, 1)
             name = tree.this.name if isinstance(tree.this, exp.Table) else tree.this.this.name
             source = tree.expression
             if source is not None:
-                tree.set("expression", _rewrite(source, tables | temps))
+                tree.set("expression", _rewrite(source, tables | temps, numeric))
             temps.add(name.lower())
             steps.append(("temp", tree.sql(dialect="sqlite"), frozenset()))
         elif isinstance(tree, exp.Drop) and tree.args.get("temporary") and tree.kind == "TABLE":
@@ -631,7 +636,7 @@ def plan(sql: str, tables: set[str]) -> list[tuple[str, str, frozenset[int]]]:
             tree.this.find(exp.Table).name.lower() in temps  # type: ignore[union-attr]
         ):
             if tree.expression is not None:
-                tree.set("expression", _rewrite(tree.expression, tables | temps))
+                tree.set("expression", _rewrite(tree.expression, tables | temps, numeric))
             steps.append(("temp", tree.sql(dialect="sqlite"), frozenset()))
         else:
             raise QueryError(401, NOT_READ_ONLY)
@@ -677,13 +682,29 @@ def mysql_message(error: sqlite3.Error) -> str:
     return f"Error executing query: {text}"
 
 
+def numeric_columns(con: sqlite3.Connection) -> frozenset[str]:
+    """Lower-case names of the columns declared as numbers in every table of ``con`` that has them."""
+    kinds: dict[str, set[bool]] = {}
+    for name, declared in con.execute(
+        "SELECT p.name, p.type FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table'"
+    ):
+        kinds.setdefault(name.lower(), set()).add(declared.upper() in ("INTEGER", "REAL", "NUMERIC"))
+    return frozenset(name for name, numeric in kinds.items() if numeric == {True})
+
+
 def run(
-    con: sqlite3.Connection, sql: str, tables: set[str], *, offset: int = 0, limit: int = 100
+    con: sqlite3.Connection,
+    sql: str,
+    tables: set[str],
+    *,
+    offset: int = 0,
+    limit: int = 100,
+    numeric: frozenset[str] = frozenset(),
 ) -> tuple[list[str], list[tuple]]:
     """Run ``sql`` as MySQL would on ``con`` (set up with :func:`register`; its tables: ``tables``): the
     last SELECT's columns and rows ``offset`` .. ``offset + limit``, values as the API sends them.
-    Temporary tables live for this call."""
-    steps = plan(sql, {t.lower() for t in tables})
+    Temporary tables live for this call. ``numeric``: :func:`numeric_columns` of the database."""
+    steps = plan(sql, {t.lower() for t in tables}, numeric)
     columns: list[str] = []
     rows: list[tuple] = []
     strings: frozenset[int] = frozenset()
