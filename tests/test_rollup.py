@@ -55,7 +55,7 @@ def test_a_failure_reason_is_one_line_without_keys_or_paths() -> None:
     text = f"Open Dental refused the key {KEY} (401)\nTraceback (most recent call last): ..."
     assert one_line_reason(text) == "Open Dental refused the key [redacted] (401)"
     assert KEY not in one_line_reason(f"Authorization: ODFHIR {KEY}/{KEY[::-1]} rejected")
-    assert one_line_reason("kept /home/ann/.cache/odnb/north/x.ipynb for you") == "kept x.ipynb for you"
+    assert one_line_reason("kept ~/.cache/odnb/north/x.ipynb for you") == "kept x.ipynb for you"
     assert len(one_line_reason("x" * 500)) == 200
 
 

@@ -72,7 +72,7 @@ def one_line_reason(text: str, limit: int = 200) -> str:
 
     >>> one_line_reason("Open Dental refused key Ab12Cd34Ef56Gh78 (401)\\nmore")
     'Open Dental refused key [redacted] (401)'
-    >>> one_line_reason("partial notebook kept at /home/ann/reports/north/x.ipynb")
+    >>> one_line_reason("partial notebook kept at ~/reports/north/x.ipynb")
     'partial notebook kept at x.ipynb'
     """
     lines = [line.strip() for line in str(text or "").strip().splitlines() if line.strip()]
