@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import tempfile
 import time
 import tracemalloc
 from datetime import date, timedelta
 from pathlib import Path
+
+print = functools.partial(print, flush=True)  # figures appear as they are measured
 
 FREE_TIER_SECONDS = 5.0
 NO_THROTTLE = {"read_all": 0.0, "paid": 0.0, "enterprise": 0.0}
