@@ -13,7 +13,7 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from odnb.reports.charts import RENDERER, enable_charts, offline_html
+from odnb.reports.charts import ALT_METADATA, RENDERER, STATIC_RENDERER, alt_text, enable_charts, offline_html
 from odnb.reports.run import run_report
 from odnb.reports.theme import use_house_theme
 
@@ -40,7 +40,24 @@ def test_use_house_theme_enables_the_offline_renderer(restore_renderer, monkeypa
     assert alt.renderers.active == RENDERER
     monkeypatch.setenv("ODNB_STATIC_CHARTS", "1")
     use_house_theme()
-    assert alt.renderers.active == "png"
+    assert alt.renderers.active == STATIC_RENDERER
+
+
+def test_a_static_chart_carries_its_figures_as_alt_text(restore_renderer) -> None:
+    enable_charts(static=True)
+    data = pd.DataFrame({"provider": ["DOC1", "HYG1"], "amount": [12000.5, 4500.0],
+                         "month": pd.to_datetime(["2026-09-01", "2026-10-01"])})
+    bar = alt.Chart(data, title="Gross production by provider").mark_bar().encode(
+        x=alt.X("amount:Q", axis=alt.Axis(format="$,.0f")), y="provider:N")
+    bundle, metadata = bar._repr_mimebundle_()
+    assert bundle["image/png"]
+    assert metadata[ALT_METADATA] == "Gross production by provider: DOC1 $12,000.50; HYG1 $4,500.00"
+    line = alt.Chart(data, title="By month").mark_line().encode(
+        x=alt.X("month:T", axis=alt.Axis(format="%b %Y")), y="amount:Q", color="provider:N")
+    assert alt_text(line.to_dict()) == "By month: Sep 2026 DOC1 12,000.50; Oct 2026 HYG1 4,500"
+    many = pd.DataFrame({"x": [f"m{i}" for i in range(50)], "y": range(50)})
+    text = alt_text(alt.Chart(many).mark_bar().encode(x="x:N", y="y:Q").to_dict(), max_rows=3)
+    assert text == "Chart: m0 0; m1 1; m2 2; and 47 more"
 
 
 @pytest.mark.slow

@@ -180,6 +180,10 @@ def _validate_file(data: dict[str, Any], path: Path) -> None:
             raise _error(f"In {path}, [profiles.{name}] has unknown setting(s): {', '.join(unknown)}.",
                          f"Valid settings: {', '.join(sorted(PROFILE_FIELDS))}.")
         _check_goals(table.get("goals"), f"In {path}, [profiles.{name}.goals]")
+        shown = table.get("display_name")
+        if shown is not None and (not isinstance(shown, str) or not shown.strip()):
+            raise _error(f"In {path}, [profiles.{name}] display_name must be text in quotes.",
+                         'Write e.g. display_name = "North Street Dental".')
     mail = data.get("mail")
     if mail is not None:
         if not isinstance(mail, dict):
@@ -216,6 +220,21 @@ def profile_goals(name: str, data: Mapping[str, Any] | None = None) -> dict[str,
     data = read_config() if data is None else data
     table = (data.get("profiles") or {}).get(name) or {}
     return {str(k): float(v) for k, v in (table.get("goals") or {}).items()}
+
+
+def profile_display_name(name: str, data: Mapping[str, Any] | None = None) -> str:
+    """The practice's name for people (``display_name`` in ``[profiles.NAME]``), else the profile name.
+
+    Example:
+        >>> profile_display_name("north", {"profiles": {"north": {"display_name": "North Street Dental"}}})
+        'North Street Dental'
+        >>> profile_display_name("south", {"profiles": {}})
+        'south'
+    """
+    data = read_config() if data is None else data
+    table = (data.get("profiles") or {}).get(name) or {}
+    shown = table.get("display_name")
+    return shown.strip() if isinstance(shown, str) and shown.strip() else name
 
 
 def profile_names(data: Mapping[str, Any] | None = None) -> list[str]:

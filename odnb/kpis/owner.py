@@ -105,11 +105,13 @@ def owner_scorecard(
     return pd.DataFrame(rows)
 
 
-def stacked_html(frame: pd.DataFrame, html_columns: tuple[str, ...] = ("Status",)) -> str:
+def stacked_html(frame: pd.DataFrame, html_columns: tuple[str, ...] = ("Status",),
+                 wide_columns: tuple[str, ...] = ("Note",)) -> str:
     """A table that reads on a 390 px phone and a desktop alike: one block per row, its first column as
     the heading and every other column as a "name / value" item that wraps onto the next line when the
     screen is narrow (inline styles only, so it survives mail clients). Cells are HTML-escaped except
-    ``html_columns``; empty cells are left out.
+    ``html_columns``; ``wide_columns`` take a line of their own; empty cells are left out; long words
+    (a path, a URL) wrap rather than stick out.
 
     Example:
         >>> stacked_html(pd.DataFrame({"KPI": ["A<b>"], "This period": ["$1.00"]})).count("&lt;b&gt;")
@@ -126,9 +128,9 @@ def stacked_html(frame: pd.DataFrame, html_columns: tuple[str, ...] = ("Status",
             if value is None or (isinstance(value, float) and value != value) or str(value) == "":
                 continue
             text = str(value) if col in html_columns else html.escape(str(value))
-            wide = "display:block;" if col == "Note" else "display:inline-block;min-width:96px;"
+            wide = "display:block;" if col in wide_columns else "display:inline-block;min-width:96px;"
             items.append(
-                f'<span style="{wide}margin:2px 14px 2px 0;vertical-align:top;">'
+                f'<span style="{wide}margin:2px 14px 2px 0;vertical-align:top;overflow-wrap:anywhere;">'
                 f'<span style="color:#666666;font-size:11px;">{html.escape(str(col))}</span><br>{text}</span>'
             )
         blocks.append(

@@ -324,6 +324,35 @@ def scorecard_values(
     return {k: values.get(k) for k in KPI_KEYS}, {k: reasons[k] for k in KPI_KEYS if k in reasons}
 
 
+DAY_PARTS = ("gross_production", "adjustments", "writeoffs", "patient_income", "insurance_income")
+
+
+def day_totals_sql(start: date, end: date, *, writeoff_mode: str = "payment_date") -> str:
+    """Production and collections components for [start, end] (``k``, ``v`` in cents): five small sums,
+    the cheap ShortQuery behind the huddle's "yesterday" figures."""
+    parts = component_sql(start, end, writeoff_mode=writeoff_mode)
+    return "\nUNION ALL ".join(parts[k] for k in DAY_PARTS) + "\nORDER BY 1"
+
+
+def day_totals(data: Any, start: date, end: date, *, writeoff_mode: str = "payment_date") -> dict[str, float]:
+    """Gross production, net production and collections for [start, end] from one ShortQuery (dollars).
+
+    >>> day_totals_sql(date(2026, 1, 5), date(2026, 1, 5)).count("UNION ALL")
+    4
+    """
+    frame = data.query(day_totals_sql(start, end, writeoff_mode=writeoff_mode))
+    if not {"k", "v"} <= set(frame.columns):
+        raise ValueError(f"ShortQuery answered columns {list(frame.columns)}, expected k and v")
+    got = {str(k): _number(v) for k, v in zip(frame["k"], frame["v"], strict=True)}
+    if set(got) != set(DAY_PARTS):
+        raise ValueError(f"ShortQuery answered {sorted(got)}, expected {sorted(DAY_PARTS)}")
+    return {
+        "gross_production": frames._dollars(got["gross_production"]),
+        "net_production": frames._dollars(got["gross_production"] + got["adjustments"] - got["writeoffs"]),
+        "collections": frames._dollars(got["patient_income"] + got["insurance_income"]),
+    }
+
+
 # --------------------------------------------------------------------------------------------------------
 # Breakdowns
 # --------------------------------------------------------------------------------------------------------

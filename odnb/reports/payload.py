@@ -53,12 +53,13 @@ def _iso(value: Any) -> str | None:
 
 def kpi_payload(values: Any, *, start: Any = None, end: Any = None, profile: str | None = None,
                 reasons: Mapping[str, str] | None = None, as_of: Any = None,
-                clinic: int | None = None) -> dict[str, Any]:
+                clinic: int | None = None, previous: Any = None) -> dict[str, Any]:
     """The JSON document :func:`publish_kpis` hands to the runner (also accepts a Scorecard).
 
     It carries every key given (a Scorecard: every KPI of the contract, null = n/a), the period, ``as_of``
     (the date snapshot KPIs describe; default the period's end), the clinic (None = whole practice) and
-    each KPI's kind, "period" or "snapshot".
+    each KPI's kind, "period" or "snapshot". ``previous`` (a Scorecard, or a payload of its own) adds
+    ``"previous": {"period": ..., "as_of": ..., "kpis": ...}``: the figures a roll-up compares with.
 
     Example:
         >>> kpi_payload({"new_patients": 12.0}, start="2026-10-01", end="2026-10-31", profile="demo")["kpis"]
@@ -76,7 +77,12 @@ def kpi_payload(values: Any, *, start: Any = None, end: Any = None, profile: str
         as_of = as_of if as_of is not None else card.get("as_of")
         clinic = clinic if clinic is not None else card.get("clinic")
     kpis = {str(k): _number(str(k), v) for k, v in dict(values).items()}
-    return {
+    before = None
+    if previous is not None:
+        inner = previous if isinstance(previous, Mapping) and "kpis" in previous else kpi_payload(
+            previous, clinic=clinic)
+        before = {"period": inner["period"], "as_of": inner["as_of"], "kpis": dict(inner["kpis"])}
+    payload = {
         "profile": profile,
         "period": {"start": _iso(start), "end": _iso(end)},
         "as_of": _iso(as_of if as_of is not None else end),
@@ -87,11 +93,14 @@ def kpi_payload(values: Any, *, start: Any = None, end: Any = None, profile: str
         "stale": stale_age_hours is not None,  # figures resting on cached data the server could not refresh
         "stale_age_hours": stale_age_hours,
     }
+    if before is not None:
+        payload["previous"] = before
+    return payload
 
 
 def publish_kpis(values: Any, *, start: Any = None, end: Any = None, profile: str | None = None,
                  reasons: Mapping[str, str] | None = None, as_of: Any = None,
-                 clinic: int | None = None) -> None:
+                 clinic: int | None = None, previous: Any = None) -> None:
     """Hand a notebook's headline figures to ``odnb report`` (written to ``<name>-<stamp>.kpis.json``).
 
     Shows a one-line summary in Jupyter; the HTML report shows nothing for it.
@@ -99,11 +108,12 @@ def publish_kpis(values: Any, *, start: Any = None, end: Any = None, profile: st
     Example (in a notebook cell):
         publish_kpis({"gross_production": 81234.5, "collection_ratio": 0.97}, start=start, end=end,
                      profile=profile)
+        publish_kpis(card, profile=profile, previous=previous_card)   # the roll-up compares with it
     """
     from IPython.display import display
 
     payload = kpi_payload(values, start=start, end=end, profile=profile, reasons=reasons, as_of=as_of,
-                          clinic=clinic)
+                          clinic=clinic, previous=previous)
     period = payload["period"]
     summary = f"KPIs published: {len(payload['kpis'])} values, {period['start']} to {period['end']}"
     display({KPI_MIMETYPE: payload, "text/plain": summary}, raw=True)

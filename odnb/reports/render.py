@@ -94,6 +94,11 @@ def clean_notebook(nb: Any) -> Any:
                 if kind == "stream" and output.get("name") == "stdout":
                     outputs.append(output)
                 elif kind in ("display_data", "execute_result") and KPI_MIMETYPE not in output.data:
+                    vega = next((m for m in output["data"] if m.startswith("application/vnd.vegalite")), None)
+                    if vega and "image/png" not in output["data"]:
+                        from odnb.reports.charts import ALT_METADATA, alt_text
+
+                        output.setdefault("metadata", {})[ALT_METADATA] = alt_text(output["data"][vega])
                     data = _chosen_data(output["data"])
                     if data:
                         width = image_width(data, output.get("metadata")) if "image/png" in data else None
