@@ -102,6 +102,7 @@ def _check_rate(name: str, value: float) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import signal
     import threading
 
     from odnb.demo import DEMO_CUSTOMER_KEY, DEMO_DEVELOPER_KEY, OFFICE_VERSION
@@ -150,6 +151,10 @@ def _serve(args: argparse.Namespace) -> int:
         f'-H "Content-Type: application/json" "{server.base_url}/procedurelogs?Limit=2"'
     )
     print("Ctrl-C stops.", flush=True)
+    # Ctrl-C and a service manager's SIGTERM both stop it cleanly, even when started from a shell that
+    # ignores SIGINT for background jobs (Python then installs no KeyboardInterrupt handler of its own).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.default_int_handler)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
