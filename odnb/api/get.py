@@ -107,8 +107,18 @@ def report_error(exc: BaseException) -> None:
         print(f"fix: {fix}", file=sys.stderr)
 
 
-def _cmd_get(args: argparse.Namespace) -> int:
+def connect_from_args(args: argparse.Namespace) -> Any:
+    """The client a command's ``--profile``, ``--base-url`` and ``--no-cache`` options ask for (progress bars
+    only on a terminal). Example: ``client = connect_from_args(args)``."""
     import odnb
+
+    options: dict[str, Any] = {"cache": not args.no_cache, "progress": sys.stderr.isatty()}
+    if args.base_url:
+        options["base_url"] = args.base_url
+    return odnb.connect(args.profile, **options)
+
+
+def _cmd_get(args: argparse.Namespace) -> int:
     from odnb.api import catalogue
     from odnb.api.errors import InputError, ODError
 
@@ -117,10 +127,7 @@ def _cmd_get(args: argparse.Namespace) -> int:
         out = check_output(args.output) if args.output else None
         # Resource and filters first: a typo costs nothing (not even starting the demo simulator).
         catalogue.validate_params(catalogue.resource(args.resource), params)
-        options: dict[str, Any] = {"cache": not args.no_cache, "progress": sys.stderr.isatty()}
-        if args.base_url:
-            options["base_url"] = args.base_url
-        client = odnb.connect(args.profile, **options)
+        client = connect_from_args(args)
     except (InputError, UsageError) as exc:  # bad input: nothing was requested
         report_error(exc)
         return 2

@@ -9,14 +9,19 @@ Example:
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from odnb.api.get import OUTPUT_HELP, UsageError, check_output, deliver_frame, report_error
+from odnb.api.get import (
+    OUTPUT_HELP,
+    UsageError,
+    check_output,
+    connect_from_args,
+    deliver_frame,
+    report_error,
+)
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
-    import odnb
     from odnb.api.errors import InputError, ODError
 
     try:
@@ -25,10 +30,7 @@ def _cmd_query(args: argparse.Namespace) -> int:
             raise UsageError('odnb query needs SQL text, e.g. odnb query "SELECT COUNT(*) AS n FROM '
                              'patient".')
         out = check_output(args.output) if args.output else None
-        options: dict[str, Any] = {"cache": not args.no_cache, "progress": sys.stderr.isatty()}
-        if args.base_url:
-            options["base_url"] = args.base_url
-        client = odnb.connect(args.profile, **options)
+        client = connect_from_args(args)
     except (InputError, UsageError) as exc:  # bad input: nothing was requested
         report_error(exc)
         return 2
