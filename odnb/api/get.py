@@ -107,6 +107,13 @@ def report_error(exc: BaseException) -> None:
         print(f"fix: {fix}", file=sys.stderr)
 
 
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    """``--profile``, ``--base-url`` and ``--no-cache``: what :func:`connect_from_args` reads."""
+    parser.add_argument("--profile", help="profile name (default: ODNB_PROFILE, the config default, or demo)")
+    parser.add_argument("--base-url", help="override the profile's base URL")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
+
+
 def connect_from_args(args: argparse.Namespace) -> Any:
     """The client a command's ``--profile``, ``--base-url`` and ``--no-cache`` options ask for (progress bars
     only on a terminal). Example: ``client = connect_from_args(args)``."""
@@ -180,9 +187,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",
                         help="a filter, e.g. -p PatNum=12 (repeatable)")
     parser.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
-    parser.add_argument("--profile", help="profile name (default: ODNB_PROFILE, the config default, or demo)")
-    parser.add_argument("--base-url", help="override the profile's base URL")
-    parser.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
+    add_connection_options(parser)
     parser.add_argument("--head", type=int, default=10, metavar="N",
                         help="rows to print without -o (default 10)")
     parser.set_defaults(func=_cmd_get, explain_extra=explain_extra)

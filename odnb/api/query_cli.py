@@ -14,6 +14,7 @@ from typing import Any
 from odnb.api.get import (
     OUTPUT_HELP,
     UsageError,
+    add_connection_options,
     check_output,
     connect_from_args,
     deliver_frame,
@@ -59,9 +60,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("sql", help="one SELECT statement (quote it)")
     parser.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
-    parser.add_argument("--profile", help="profile name (default: ODNB_PROFILE, the config default, or demo)")
-    parser.add_argument("--base-url", help="override the profile's base URL")
-    parser.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
+    add_connection_options(parser)
     parser.add_argument("--head", type=int, default=50, metavar="N",
                         help="rows to print without -o (default 50)")
     parser.set_defaults(func=_cmd_query)
