@@ -21,7 +21,7 @@ from odnb.store.store import store_columns
 
 NO_THROTTLE = {"read_all": 0.0, "paid": 0.0, "enterprise": 0.0}
 # Exact requests of the refresh after advance(days, seed=1) on the test practice (deterministic).
-REFRESH_REQUESTS_LIST = 61  # 1 day, list endpoints
+REFRESH_REQUESTS_LIST = 57  # 1 day, list endpoints
 REFRESH_REQUESTS_QUERY = 9  # 7 days, one combined ShortQuery: pages of 100 rows + the confirming one
 
 
@@ -99,6 +99,7 @@ def test_store_follows_the_practice_row_for_row(make_simulator: object, practice
         # every small table's page costs its confirming request too (odnb.api.paging); bench/sync.py
         # measures the ratio to the cold report on the demo practice
         assert refresh.requests == REFRESH_REQUESTS_LIST, refresh.requests_by_table
+        assert refresh.requests_by_table["paysplit"] == 2  # the day's new splits: one pull after the stored
     else:
         assert refresh.requests_by_table == {"(one ShortQuery)": REFRESH_REQUESTS_QUERY}
         assert refresh.requests == REFRESH_REQUESTS_QUERY
@@ -109,6 +110,40 @@ def test_store_follows_the_practice_row_for_row(make_simulator: object, practice
     assert_store_equals_db(store, practice)
     status = store.status()
     assert status["last_full"].notna().all() and status["backfilled"].all()
+    store.close()
+
+
+def test_new_paysplits_are_read_after_the_stored_ones_unless_rows_before_moved(make_simulator: object,
+                                                                              practice: Path) -> None:
+    """Sync.appended: a backfill sees the server page paysplits by primary key, so the day's new splits are
+    the rows after the stored ones, read from one row back (which must be the last stored row). A split
+    deleted on the server moves that row: the sync notices and asks the new payments by PayNum instead."""
+    server = make_simulator(practice, mode="remote", throttle_intervals=NO_THROTTLE)  # type: ignore[operator]
+    od = client_for(server, readonly=True)
+    sync(od)
+    store = open_store(od.profile)
+    assert store.meta("key_order:paysplits") == "ascending"
+    held, last = store.run("SELECT COUNT(*), MAX(SplitNum) FROM paysplit")[0]
+    before = od.request_count
+    nothing = od.get_after("paysplits", held=held, last=last)
+    assert nothing is not None and nothing.empty and od.request_count == before + 1  # the last row alone
+    assert od.get_after("paysplits", held=held, last=last - 1) is None  # not the row there: moved
+
+    changes = advance(practice, days=1, seed=4)
+    assert changes.inserted["paysplit"] >= 2
+    refresh = sync(od, store=store)
+    assert refresh.requests_by_table["paysplit"] == 2
+    assert_store_equals_db(store, practice, deleted_ok=True)
+
+    con = sqlite3.connect(practice)
+    con.execute("DELETE FROM paysplit WHERE SplitNum = (SELECT MIN(SplitNum) FROM paysplit)")
+    con.commit()
+    con.close()
+    changes = advance(practice, days=1, seed=6)
+    refresh = sync(od, store=store)
+    # the tail's one request, then each new payment by PayNum (its page and the confirming request)
+    assert refresh.requests_by_table["paysplit"] == 1 + 2 * changes.inserted["payment"]
+    assert_store_equals_db(store, practice, deleted_ok=True)
     store.close()
 
 
@@ -144,7 +179,7 @@ def test_killed_incremental_sync_leaves_the_previous_store(make_simulator: objec
 
     def failing_get(resource: str, **params: object) -> pd.DataFrame:
         calls["n"] += 1
-        if resource == "paysplits":
+        if resource == "recalls":
             raise KeyboardInterrupt  # the sync is killed after the first tables were pulled
         return original(resource, **params)
 

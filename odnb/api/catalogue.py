@@ -94,6 +94,11 @@ class Sync:
       * ``full`` — small reference tables, pulled whole every sync;
       * ``window`` — date-range resources (schedules): the whole range from ``window_days`` before the
         practice's latest activity to ``window_ahead_days`` after it, replacing that part of the table.
+    ``appended`` (``via`` tables whose rows are added, seldom edited): new rows get keys above every stored
+    one, so on a server seen to page by primary key (checked at every whole pull, kept in the store) the
+    rows added since the last sync are the ones after the stored rows: read from one row back (``Offset``
+    = stored rows - 1, which must answer the last stored row, or the parents are asked as usual); then
+    only parents that are not new are asked.
     Every table is also pulled whole at a full reconcile (``odnb sync --full``, or when the last one is
     older than the reconcile interval): the only way to see deletions.
     """
@@ -107,6 +112,7 @@ class Sync:
     # in one go instead of asking ``outstanding_parent`` (ClaimNum) of each changed parent, when cheaper
     outstanding: tuple[str, str] | None = None
     outstanding_parent: str | None = None
+    appended: bool = False
     overlap_minutes: int = 60
     window_days: int = 7  # window: days before the practice's latest activity
     window_ahead_days: int = 14  # window: days after it (later days are refreshed at each reconcile)
@@ -574,8 +580,11 @@ _SYNC: dict[str, Sync] = {
                                             Via("ClaimNum", "claims", "ClaimNum")),
                        query_change="SecDateTEdit", outstanding=("Status", "NotReceived"),
                        outstanding_parent="ClaimNum"),
+    # A new payment's splits are new rows: read after the stored ones (one pull for the day's payments);
+    # the splits of an older payment that changed are asked by its PayNum.
     "paysplits": Sync("paysplit", "via", (Via("PayNum", "payments", "PayNum"),), query_change="SecDateTEdit",
-                      query_dates=("SecDateTEdit",)),  # PaySplits GET sends "SecDateTEdit": "2023-01-27"
+                      query_dates=("SecDateTEdit",),  # PaySplits GET sends "SecDateTEdit": "2023-01-27"
+                      appended=True),
     # Coverage: a new subscription (inssubs' SecDateTEdit) or a new patient brings patplan rows; a plan
     # dropped or moved to another existing subscription waits for the reconcile.
     "patplans": Sync("patplan", "via", (Via("InsSubNum", "inssubs", "InsSubNum"),

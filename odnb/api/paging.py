@@ -151,6 +151,14 @@ class KeyedPaging:
     ([{'ProcNum': 4}, {'ProcNum': 5}], 4)
     >>> p.accept([{"ProcNum": 5}]), p.done                    # exactly the last row: complete
     ([], True)
+
+    :meth:`after` continues a pull past rows already held (the store's), from one row back:
+
+    >>> p = KeyedPaging.after("ProcNum", size=3, held=5, last=5)
+    >>> p.offset, p.accept([{"ProcNum": 5}, {"ProcNum": 6}]), p.offset
+    (4, [{'ProcNum': 6}], 5)
+    >>> p.accept([{"ProcNum": 6}]), p.done, p.moved
+    ([], True, False)
     """
 
     key: str
@@ -166,6 +174,20 @@ class KeyedPaging:
     sent_everything: bool = False  # the first page was longer than the Limit: the server ignores paging
     paged_by_less: bool = False  # a short page was followed by more rows: the server pages by less
     confirm_empty: bool = False  # the confirmation asks one row past the end (expects nothing)
+    base: int = 0  # rows before the first one held here (a pull resumed after rows already stored)
+    resuming: bool = False  # the next answer is the resume point: it must start with the last row held
+    moved: bool = False  # resumed, and the row at the resume point was not the last one held: rows before
+    # it were deleted or the order changed, so the rows after it are not the new ones (pull the usual way)
+
+    @classmethod
+    def after(cls, key: str, size: int, held: int, last: Any, name: str = "rows") -> KeyedPaging:
+        """A pull that continues past ``held`` rows already held, the last of which has key ``last``: its
+        first request asks one row back (``Offset = held - 1``) and must answer that row first, the same
+        evidence that confirms a short page; otherwise the pull ends at once with ``moved``."""
+        paging = cls(key, size, name=name, base=held - 1, offset=held - 1, confirming=True, resuming=True)
+        paging.last = str(last).strip()
+        paging.seen.add(paging.last)
+        return paging
 
     def _id(self, row: Mapping[str, Any]) -> str | None:
         value = row.get(self.key)
@@ -191,6 +213,10 @@ class KeyedPaging:
                 return []
         elif self.confirming:
             self.confirming = False
+            resumed, self.resuming = self.resuming, False
+            if resumed and (not page or self._id(page[0]) != self.last):
+                self.moved = self.done = True
+                return []
             if not page:
                 raise self._unstable(f"the server has no row at Offset={self.offset} although it sent one "
                                      "there before")
@@ -200,7 +226,7 @@ class KeyedPaging:
                 self.done = True  # exactly the last row and nothing after it: complete
                 return []
             page, expected = page[1:], self.size - 1  # more rows: the short page was not the end
-            self.paged_by_less = True
+            self.paged_by_less = self.paged_by_less or not resumed
         elif self.requests == 1:
             self.sent_everything = len(page) > self.size
         fresh = self._take(page)
@@ -215,13 +241,14 @@ class KeyedPaging:
             self.done = True  # an empty first page: there is nothing
         elif len(page) < expected:
             self.confirming = True  # a short or empty page: confirm one row back
-            if len(self.seen) - 1 == self.offset:  # ... which is this very request (it would be cached):
+            held = self.base + len(self.seen)
+            if held - 1 == self.offset:  # ... which is this very request (it would be cached):
                 self.confirm_empty = True  # ask at the end instead, expecting nothing
-                self.offset = len(self.seen)
+                self.offset = held
             else:
-                self.offset = len(self.seen) - 1
+                self.offset = held - 1
         else:
-            self.offset = len(self.seen)
+            self.offset = self.base + len(self.seen)
         return fresh
 
     def _take(self, page: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -2,15 +2,15 @@
 
 The first run backfills every table (the request count and ETA said up front; each table is committed as
 it completes, so a killed backfill continues with the tables it had not finished). Later runs are
-incremental, one strategy per resource read from the catalogue (:class:`odnb.api.catalogue.Sync`):
-change filters from each table's watermark minus an overlap window; tables without a change filter
-through their parents (claimprocs by ClaimNum of changed claims, paysplits by PayNum of new payments,
-patplans by InsSubNum of changed subscriptions and PatNum of new patients, recalls by PatNum of changed
-procedures and appointments, adjustments by PatNum of patients with activity); small reference tables
-in full; schedules by a date window. With the Queries permission the whole refresh is one combined
-ShortQuery instead (:mod:`odnb.store.query_sync`). A refresh through parents
-that would cost more requests than pulling the table whole pulls it whole. Every incremental run writes
-in ONE transaction: killed midway, the store keeps its previous consistent state.
+incremental, one strategy per resource read from the catalogue (:class:`odnb.api.catalogue.Sync`): change
+filters from each table's watermark minus an overlap window; tables without a change filter through their
+parents (claimprocs by ClaimNum of changed claims, paysplits added since (read after the stored ones) and by
+PayNum of changed older payments, patplans by InsSubNum of changed subscriptions and PatNum of new patients,
+recalls by PatNum of changed procedures and appointments, adjustments by PatNum of patients with activity);
+small reference tables in full; schedules by a date window. With the Queries permission the whole refresh is
+one combined ShortQuery instead (:mod:`odnb.store.query_sync`). A refresh through parents that would cost
+more requests than pulling the table whole pulls it whole. Every incremental run writes in ONE transaction:
+killed midway, the store keeps its previous consistent state.
 
 Deletions are invisible to change filters: a full reconcile (``full=True``, or when the last one is older
 than ``reconcile_days``, default 7) pulls every table whole and replaces it.
@@ -275,6 +275,8 @@ class _Run:
         assert rule is not None
         before = self.client.request_count
         frame, replace = self._fetch(res, whole)
+        if rule.appended and name in self.full_pull and rule.strategy != "window":
+            self._note_key_order(res, frame)
         self.pulled[name] = frame
         # Children and activity follow only rows that are new or differ from the stored ones (a whole pull
         # of an unchanged table names no patient with activity).
@@ -369,15 +371,21 @@ class _Run:
                 frame = self._adjustments_query(since)
                 if frame is not None:
                     return frame, None
+        if any(v.parent in self.full_pull for v in rule.via if v.parent != ACTIVITY):
+            self.full_pull.add(res.name)
+            return self.client.get(res.name), "true"  # a parent pulled whole: so is the child
+        tail = self._added_rows(res) if rule.appended else None
         wanted: list[tuple[str, str, list[int]]] = []  # (param, parent column, keys) in rule order
         for via in rule.via:
             if via.parent != ACTIVITY and via.parent not in catalogue.RESOURCES:
                 continue  # a parent this catalogue does not know
-            if via.parent != ACTIVITY and via.parent in self.full_pull:
-                self.full_pull.add(res.name)
-                return self.client.get(res.name), "true"  # parent pulled whole: so is the child
             keys = self._activity() if via.parent == ACTIVITY else self._keys(via.parent, via.column,
                                                                                via.new_only)
+            if tail is not None and via.parent != ACTIVITY and via.param in tail.columns:
+                # a new parent's children are new rows: they came with the tail
+                came = {int(k) for k in tail[via.param].dropna()} & set(self._keys(via.parent, via.column,
+                                                                                   new_only=True))
+                keys = [k for k in keys if k not in came]
             wanted.append((via.param, via.column, [k for k in keys if k > 0]))
         params = list(dict.fromkeys((p, k) for p, _, keys in wanted for k in keys))
         size = self.client.profile.page_size
@@ -389,18 +397,19 @@ class _Run:
             self.full_pull.add(res.name)
             return self.client.get(res.name), "true"  # cheaper whole (and it sees deletions)
         if not params:
-            return pd.DataFrame(columns=list(res.columns)), None
+            return (tail if tail is not None else pd.DataFrame(columns=list(res.columns))), None
         if res.name == "adjustments":
             return self.client.adjustments_all([k for _, k in params]), None
-        parts: list[pd.DataFrame] = []
+        parts: list[pd.DataFrame] = [] if tail is None else [tail]
         outstanding = self._outstanding(res, wanted)
         if outstanding is not None:
             parts.append(outstanding)
         visited: list[tuple[str, int]] = []
-        for param, _, keys in wanted:
+        asked = parts[1:] if tail is not None else parts  # an older parent is asked even if the tail
+        for param, _, keys in wanted:                  # brought one new child of it
             # a parent whose children already came (with the outstanding rows, or through an earlier
             # parent: the claimprocs of a claim paid by a new check) is not asked again
-            done = {int(k) for part in parts if param in part.columns for k in part[param].dropna()}
+            done = {int(k) for part in asked if param in part.columns for k in part[param].dropna()}
             for key in keys:
                 if key in done or (param, key) in visited:
                     continue
@@ -413,6 +422,37 @@ class _Run:
         # A parent's key pulled completely: its stored children that are gone were deleted.
         replace = " OR ".join(f'"{p}" = {int(k)}' for p, k in visited) if 0 < len(visited) <= 500 else None
         return frame, replace
+
+    def _note_key_order(self, res: Resource, frame: pd.DataFrame) -> None:
+        """Keep whether a whole pull came in primary-key order (what :meth:`_added_rows` relies on)."""
+        keys = frame[res.key].dropna().astype("int64") if res.key in frame.columns else pd.Series([])
+        ascending = len(keys) > 0 and keys.is_monotonic_increasing and keys.is_unique
+        self.store.set_meta(f"key_order:{res.name}", "ascending" if ascending else "other")
+
+    def _added_rows(self, res: Resource) -> pd.DataFrame | None:
+        """The rows added since the last sync (``Sync.appended``): those after the stored rows, read from
+        one row back. None when that proves nothing: the server was not seen to page by primary key at the
+        last whole pull, the row there is not the last stored one (a row before it was deleted: the
+        reconcile will see it), or a row came that is not above every stored key."""
+        rule = res.sync
+        assert rule is not None
+        if self.store.meta(f"key_order:{res.name}") != "ascending":
+            return None
+        held, last = self.store.run(f'SELECT COUNT(*), MAX("{res.key}") FROM "{rule.table}"')[0]
+        if not held:
+            return None
+        frame = self.client.get_after(res.name, int(held), int(last))
+        if frame is None:
+            log.info("%s: the stored rows are not the server's first %d any more (a deletion?); asking the "
+                     "parents", res.name, held)
+            return None
+        keys = frame[res.key].dropna().astype("int64")
+        if len(keys) and (int(keys.min()) <= int(last) or not keys.is_monotonic_increasing):
+            self.store.set_meta(f"key_order:{res.name}", "other")
+            log.warning("%s: rows after the stored ones are not in primary-key order; asking the parents "
+                        "from now on (until the next reconcile)", res.name)
+            return None
+        return frame
 
     def _outstanding(self, res: Resource, wanted: list[tuple[str, str, list[int]]]) -> pd.DataFrame | None:
         """The rows that can still change, by one filter (``Sync.outstanding``: claimprocs not yet received,
