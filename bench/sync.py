@@ -129,7 +129,11 @@ def main() -> None:
             f"{sum(backfill.tables.values()):,} rows in {seconds:.1f} s, peak memory {peak / 2**20:.0f} MiB"
         )
         advance(free_db, days=1, seed=11)
+        server.log.clear()
         refresh = sync(od)
+        paging = ("Offset", "Limit")
+        pulls = len({(e.path, tuple(sorted((k, v) for k, v in e.query.items() if k not in paging)))
+                     for e in server.log.entries})
         print(
             f"next-day refresh, no Queries: {refresh.requests} requests ({minutes(refresh.requests)}); "
             f"baseline / 15 = {baseline / 15:.1f} -> "
@@ -137,6 +141,10 @@ def main() -> None:
             f"; ratio to the cold report 1/{baseline / max(refresh.requests, 1):.1f}"
         )
         print("  by table: " + ", ".join(f"{t} {n}" for t, n in refresh.requests_by_table.items() if n))
+        print(
+            f"  {pulls} pulls (distinct filters); the other {refresh.requests - pulls} requests are further "
+            "pages and the one request per pull that proves a short page is the end (odnb.api.paging)"
+        )
         od.close()
 
     paid_db = copy(base, "paid")

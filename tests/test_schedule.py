@@ -265,6 +265,8 @@ period = "last month"
         for key, value in kpis["kpis"].items():
             assert row[key] == ("" if value is None else str(value))
     assert "nothing due" not in out.out
+    assert out.out.count("(mailed to 1 recipient(s) via 127.0.0.1:") == 2, out.out  # each practice's report
+    assert "weekly: roll-up mailed to 1 recipient(s)" in out.out
     assert cli.main(["schedule", "run", "--once", "--jobs", str(jobs)]) == 0
     assert "nothing due" in capsys.readouterr().out
     return rows

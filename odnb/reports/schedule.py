@@ -311,8 +311,10 @@ def run_job(job: Job, due: datetime, *, mail_settings: Any = None, ssl_context: 
                     else f"FAILED in {result.failure.label}: {result.failure.ename} (partial notebook "
                          f"{result.notebook_path})" if result.failure
                     else f"FAILED: {result.error}")
-            log(f"{job.name} [{profile}]: {what}"
-                + (f" (mail not sent: {result.mail_error})" if result.mail_error else ""))
+            mailed = (f" (mail not sent: {result.mail_error})" if result.mail_error
+                      else f" (mailed to {len(result.recipients)} recipient(s) via {result.mail_server})"
+                      if result.recipients else "")
+            log(f"{job.name} [{profile}]: {what}{mailed}")
             return result
 
         # Practices at once, one worker per customer key (the throttle is per key), bounded; one
@@ -330,6 +332,7 @@ def run_job(job: Job, due: datetime, *, mail_settings: Any = None, ssl_context: 
                     settings = mail_settings or mail.require_settings()
                     mail.send_html(page, list(job.email), settings, subject=f"odnb roll-up: {job.name}",
                                    text=text, ssl_context=ssl_context)
+                    log(f"{job.name}: roll-up mailed to {len(job.email)} recipient(s)")
                 except mail.MailError as exc:
                     run.mail_error = str(exc)
                     log(f"{job.name}: roll-up mail not sent: {exc}")

@@ -200,13 +200,9 @@ class _Run:
             return None
         sql, layout = query_sync.combined_sql(parts)
         before = self.client.request_count
-        try:
-            rows = self.client.query_rows(sql)
-        except PermissionDenied:
-            self.store.set_meta("queries_allowed", "false")
-            return None
-        except ODError as exc:
-            log.warning("the combined ShortQuery refresh failed (%s); using the list endpoints", exc)
+        rows = self._short_query(self.client.query_rows, sql, "the combined ShortQuery refresh",
+                                 "using the list endpoints")
+        if rows is None:
             return None
         self.result.requests_by_table["(one ShortQuery)"] = self.client.request_count - before
         frames = query_sync.split_rows(rows, layout)
@@ -510,6 +506,18 @@ class _Run:
         known = self.store.meta("queries_allowed")
         return known != "false" or self.use_queries is True or self.result.kind != "incremental"
 
+    def _short_query(self, run: Any, sql: str, what: str, instead: str) -> Any:
+        """``run(sql)`` (a ShortQuery), or None when it cannot be used: a key without the Queries
+        permission (remembered in the store) or a query that failed (logged: the caller falls back)."""
+        try:
+            return run(sql)
+        except PermissionDenied:
+            self.store.set_meta("queries_allowed", "false")
+            return None
+        except ODError as exc:
+            log.warning("%s failed (%s); %s", what, exc, instead)
+            return None
+
     def _adjustments_query(self, since: datetime | None) -> pd.DataFrame | None:
         """Adjustments by one ShortQuery (Queries permission), or None when the key does not hold it."""
         if not self._queries_allowed():
@@ -520,13 +528,9 @@ class _Run:
         where = f" WHERE a.SecDateTEdit >= '{since:%Y-%m-%d %H:%M:%S}'" if since else ""
         sql = ("SELECT a.*, d.ItemName AS adjType FROM adjustment a "
                f"LEFT JOIN definition d ON d.DefNum = a.AdjType{where} ORDER BY a.AdjNum")
-        try:
-            rows = self.client.query(sql)
-        except PermissionDenied:
-            self.store.set_meta("queries_allowed", "false")
-            return None
-        except ODError as exc:
-            log.warning("adjustments by ShortQuery failed (%s); falling back to the list endpoint", exc)
+        rows = self._short_query(self.client.query, sql, "adjustments by ShortQuery",
+                                 "falling back to the list endpoint")
+        if rows is None:
             return None
         self.store.set_meta("queries_allowed", "true")
         raw = rows.astype(object).where(rows.notna(), None)
