@@ -97,8 +97,8 @@ def rollup_page(kpis_result: ReportResult, tmp_path_factory: pytest.TempPathFact
         from conftest import isolate
 
         isolate(mp, home)
-        _, html_path, _, _ = write_rollup(SimpleNamespace(name="monthly", notebook="practice_kpis"), results,
-                                          datetime(2026, 10, 1, 7))
+        html_path = write_rollup(SimpleNamespace(name="monthly", notebook="practice_kpis"), results,
+                                 datetime(2026, 10, 1, 7)).html_path
     return html_path
 
 

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from odnb.reports.rollup import NOT_TOTALLED, group_totals, one_line_reason, write_rollup
+from odnb.reports.rollup import NOT_TOTALLED, Rollup, group_totals, one_line_reason, write_rollup
 from odnb.reports.run import CellFailure, ReportResult
 
 KEY = "Zq81Kd0Lm4Pw7Rt2"  # shaped like an Open Dental key
@@ -60,7 +60,7 @@ def test_a_failure_reason_is_one_line_without_keys_or_paths() -> None:
 
 
 @pytest.fixture
-def rollup(isolated_home: Path) -> tuple[Path, Path, str, str]:
+def rollup(isolated_home: Path) -> Rollup:
     (isolated_home / "config.toml").write_text(
         '[profiles.north]\ndisplay_name = "North Street Dental"\n\n'
         '[profiles.south]\ndisplay_name = "South <Smiles> & Co"\n\n[profiles.west]\n')
@@ -79,7 +79,8 @@ def rollup(isolated_home: Path) -> tuple[Path, Path, str, str]:
 
 
 def test_rollup_names_practices_totals_the_group_and_says_why_one_failed(rollup) -> None:
-    csv_path, html_path, page, text = rollup
+    csv_path, html_path, page, text, subject = rollup
+    assert subject == "odnb roll-up: monthly — 2 of 3 practices (1 failed), net production $100,000.00"
     assert html_path.read_text() == page and (html_path.stat().st_mode & 0o777) == 0o600
     assert "North Street Dental" in page and html.escape("South <Smiles> & Co") in page
     assert "<Smiles>" not in page and "west" in page  # no display name: the profile name

@@ -278,7 +278,7 @@ def test_many_practices_roll_up_and_mail(isolated_home: Path, smtp_inbox, capsys
     run_once_for_two_practices(isolated_home, SAMPLE, "http://127.0.0.1:9/api/v1", port, capsys)
     subjects = sorted(message_from_bytes(m, policy=policy.default)["Subject"] for m in handler.messages)
     assert len(subjects) == 3  # one report per practice, plus the roll-up
-    rollups = [s for s in subjects if s.startswith("odnb roll-up: weekly")]
+    rollups = [s for s in subjects if s.startswith("odnb roll-up: weekly — 2 of 2 practices")]
     reports = [s for s in subjects if s.startswith("Sample practice report — ")]  # the notebook's heading
     assert len(rollups) == 1 and len(reports) == 2
     assert any("north" in s for s in reports) and any("south" in s for s in reports)

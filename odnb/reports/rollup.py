@@ -5,8 +5,9 @@ total, the previous period beside it, and why a practice failed.
 a CSV (one row per practice) and an email-safe HTML page that stacks on a phone.
 
 Group totals: money and counts are summed over the practices; a ratio is recomputed from the summed parts
-(:data:`GROUP_RATIOS`), never averaged; a ratio whose parts the reports do not carry is not totalled. A
-total is n/a when a practice failed or has no figure for it (the roll-up says which).
+(:data:`GROUP_RATIOS`), never averaged; a ratio whose parts the reports do not carry is not totalled.
+Totals are over the practices that ran (the roll-up and its subject say how many failed); a total is n/a
+when a practice that ran has no figure for it (the roll-up says which).
 
 Example:
     >>> group_totals([{"collections": 90.0, "net_production": 100.0, "collection_ratio": 0.9},
@@ -25,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROLLUP_DIR = "_rollups"  # under $ODNB_REPORTS_DIR; profile names cannot start with "_"
 
@@ -282,9 +283,40 @@ def rollup_text(title: str, found: Sequence[Practice], keys: Sequence[str]) -> s
     return "\n".join(lines) + "\n"
 
 
-def write_rollup(job: Any, results: list[Any], when: datetime) -> tuple[Path, Path, str, str]:
+HEADLINE_KPIS = ("net_production", "gross_production", "collections")  # the subject's figure: first totalled
+
+
+class Rollup(NamedTuple):
+    """What :func:`write_rollup` wrote, and the email made of it."""
+
+    csv_path: Path
+    html_path: Path
+    page: str
+    text: str
+    subject: str
+
+
+def rollup_subject(name: str, found: Sequence[Practice], keys: Sequence[str]) -> str:
+    """The roll-up email's subject: the job, how many practices ran, the group's headline figure.
+
+    >>> rollup_subject("monthly", [], ["net_production"])
+    'odnb roll-up: monthly — 0 of 0 practices'
+    """
+    from odnb.kpis.catalog import format_kpi, kpi_label
+
+    ran = [p for p in found if p.ok]
+    subject = f"odnb roll-up: {name} — {len(ran)} of {len(found)} practices"
+    if len(ran) < len(found):
+        subject += f" ({len(found) - len(ran)} failed)"
+    now, _ = group_totals([p.kpis for p in ran], keys, [p.name for p in ran]) if ran else ({}, {})
+    head = next((k for k in HEADLINE_KPIS if k in keys and now.get(k) is not None), None)
+    return subject + (f", {kpi_label(head).lower()} {format_kpi(head, now[head])}" if head else "")
+
+
+def write_rollup(job: Any, results: list[Any], when: datetime) -> Rollup:
     """Write ``<job>-<stamp>.csv`` and ``.html`` (0600) under ``$ODNB_REPORTS_DIR/_rollups``; returns
-    both paths, the HTML page and the plain text for the email. ``job`` has ``name`` and ``notebook``."""
+    both paths, the HTML page, the plain text and the subject for the email. ``job`` has ``name`` and
+    ``notebook``."""
     from odnb import paths
 
     folder = paths.reports_dir(ROLLUP_DIR)
@@ -301,4 +333,5 @@ def write_rollup(job: Any, results: list[Any], when: datetime) -> tuple[Path, Pa
     csv_path, html_path = stem.with_suffix(".csv"), stem.with_suffix(".html")
     paths.write_private_file(csv_path, buf.getvalue().encode())
     paths.write_private_file(html_path, page.encode())
-    return csv_path, html_path, page, rollup_text(title, found, keys)
+    return Rollup(csv_path, html_path, page, rollup_text(title, found, keys),
+                  rollup_subject(job.name, found, keys))

@@ -323,15 +323,16 @@ def run_job(job: Job, due: datetime, *, mail_settings: Any = None, ssl_context: 
 
         run.results.extend(run_grouped(job.profiles, one, group=profile_group, workers=JOB_WORKERS))
         if len(job.profiles) > 1:
-            run.rollup_csv, run.rollup_html, page, text = write_rollup(job, run.results, datetime.now())
+            rollup = write_rollup(job, run.results, datetime.now())
+            run.rollup_csv, run.rollup_html = rollup.csv_path, rollup.html_path
             log(f"{job.name}: roll-up {run.rollup_html}")
             if job.email:
                 from odnb.reports import mail
 
                 try:
                     settings = mail_settings or mail.require_settings()
-                    mail.send_html(page, list(job.email), settings, subject=f"odnb roll-up: {job.name}",
-                                   text=text, ssl_context=ssl_context)
+                    mail.send_html(rollup.page, list(job.email), settings, subject=rollup.subject,
+                                   text=rollup.text, ssl_context=ssl_context)
                     log(f"{job.name}: roll-up mailed to {len(job.email)} recipient(s)")
                 except mail.MailError as exc:
                     run.mail_error = str(exc)
