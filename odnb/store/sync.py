@@ -401,11 +401,12 @@ class _Run:
         if outstanding is not None:
             parts.append(outstanding)
         visited: list[tuple[str, int]] = []
-        asked = parts[1:] if tail is not None else parts  # an older parent is asked even if the tail
-        for param, _, keys in wanted:                  # brought one new child of it
+        for param, _, keys in wanted:
             # a parent whose children already came (with the outstanding rows, or through an earlier
-            # parent: the claimprocs of a claim paid by a new check) is not asked again
-            done = {int(k) for part in asked if param in part.columns for k in part[param].dropna()}
+            # parent: the claimprocs of a claim paid by a new check) is not asked again; an older parent
+            # is asked even when the tail brought one new child of it
+            done = {int(k) for part in parts if part is not tail and param in part.columns
+                    for k in part[param].dropna()}
             for key in keys:
                 if key in done or (param, key) in visited:
                     continue
