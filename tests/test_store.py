@@ -147,6 +147,74 @@ def test_new_paysplits_are_read_after_the_stored_ones_unless_rows_before_moved(m
     store.close()
 
 
+def kill_after_pages(od: odnb.Client, resource: str, pages: int) -> None:
+    """Make ``od``'s next whole pull of ``resource`` die (KeyboardInterrupt) after ``pages`` pages."""
+    original = od.iter_pages
+
+    def iter_pages(name: str, **options: object) -> object:
+        got = original(name, **options)  # type: ignore[arg-type]
+        if name != resource or options.get("after"):
+            return got
+
+        def dying() -> object:
+            for i, page in enumerate(got):
+                if i == pages:
+                    raise KeyboardInterrupt
+                yield page
+        return dying()
+
+    od.iter_pages = iter_pages  # type: ignore[method-assign]
+
+
+def later_stamp(db: Path) -> str:
+    con = sqlite3.connect(db)
+    latest = max(con.execute(f"SELECT MAX(DateTStamp) FROM {t}").fetchone()[0]
+                 for t in ("patient", "appointment", "procedurelog"))
+    con.close()
+    return (pd.Timestamp(latest) + pd.Timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@pytest.mark.parametrize("deleted_before", [False, True], ids=["continues", "starts-over"])
+def test_killed_backfill_continues_after_its_committed_pages(make_simulator: object, practice: Path,
+                                                             deleted_before: bool) -> None:
+    """Each backfill page is committed as it arrives: killed after 3 pages of procedurelog, the next run
+    asks from one row back of them (the last committed row must be there) to the end, then re-reads the
+    committed rows that changed meanwhile by the change filter. A committed row deleted meanwhile moves
+    that row: the table starts over. Either way the store ends equal to the database."""
+    server = make_simulator(practice, mode="remote", throttle_intervals=NO_THROTTLE)  # type: ignore[operator]
+    od = client_for(server, readonly=True)
+    store = open_store(od.profile)
+    kill_after_pages(od, "procedurelogs", 3)
+    with pytest.raises(KeyboardInterrupt):
+        sync(od, store=store)
+    status = store.status().set_index("table")
+    assert store.run("SELECT COUNT(*) FROM procedurelog")[0][0] == 300
+    assert not status.loc["procedurelog", "backfilled"] and status.loc["patient", "backfilled"]
+    del od.iter_pages  # the instance's wrapper: back to the class's method
+
+    con = sqlite3.connect(practice)
+    first = con.execute("SELECT MIN(ProcNum) FROM procedurelog").fetchone()[0]
+    if deleted_before:
+        con.execute("DELETE FROM procedurelog WHERE ProcNum = ?", (first,))
+    else:  # a committed row edited meanwhile, as Open Dental stamps an edit
+        con.execute("UPDATE procedurelog SET ProcFee = ProcFee + 7, DateTStamp = ? WHERE ProcNum = ?",
+                    (later_stamp(practice), first))
+    con.commit()
+    total = con.execute("SELECT COUNT(*) FROM procedurelog").fetchone()[0]
+    con.close()
+
+    again = sync(od, store=store)
+    assert again.kind == "backfill"
+    pages_left = (total - 300) // 100 + 1
+    if deleted_before:  # the request that found the resume point moved, then every page and the confirmation
+        assert again.requests_by_table["procedurelog"] == 1 + (total // 100 + 1) + 1
+    else:  # the rest (from one row back) and its confirmation, then the change-filter pull (page + confirm)
+        assert again.requests_by_table["procedurelog"] == pages_left + 1 + 2
+    assert_store_equals_db(store, practice)
+    assert store.status().set_index("table").loc["procedurelog", "backfilled"]
+    store.close()
+
+
 def test_store_file_is_private_and_answers_sql(make_simulator: object, practice: Path) -> None:
     server = make_simulator(practice, mode="service")  # type: ignore[operator]
     od = client_for(server)

@@ -38,7 +38,7 @@ import requests
 from odnb import periods
 from odnb.api import catalogue
 from odnb.api.catalogue import Resource, validate_params, version_hint
-from odnb.api.errors import InvalidParameter
+from odnb.api.errors import InvalidParameter, ResumePointMoved
 from odnb.api.frames import combine_typed, type_frame, type_query_frame
 from odnb.api.paging import KeyedPaging, QueryPaging, dedupe, reapply_filters, warn_ignored_filters
 from odnb.api.transport import RetryPolicy, Timeouts, Transport
@@ -167,14 +167,11 @@ class Client:
         >>> od.get_after("paysplits", held=21274, last=21290)  # doctest: +SKIP
         """
         res = catalogue.resource(resource)
-        query = validate_params(res, params)
-        if held < 1:
-            return self.get(resource, **params)
-        paging = KeyedPaging.after(res.key, self.profile.page_size, held, last, name=res.name)
-        parts = [type_frame(res, page) for page in self._pages(res, query, announce=False, paging=paging)]
-        if paging.moved:
+        try:
+            parts = list(self.iter_pages(resource, after=(held, last), **params))
+        except ResumePointMoved:
             return None
-        return self._checked(res, query, combine_typed(res, parts))
+        return combine_typed(res, parts)
 
     def _checked(self, res: Resource, query: Mapping[str, str], frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` de-duplicated by primary key and with the sent filters re-applied (logged once)."""
@@ -183,19 +180,39 @@ class Client:
             warn_ignored_filters(self.profile.base_url, res, query, dropped)
         return frame
 
-    def iter_pages(self, resource: str, **params: Any) -> Iterator[pd.DataFrame]:
+    def iter_pages(self, resource: str, *, after: tuple[int, Any] | None = None,
+                   **params: Any) -> Iterator[pd.DataFrame]:
         """Typed frames page by page (lazy). Input is checked now, before the first page is asked for.
-        Rows repeated across pages are dropped and the sent filters re-applied to each page; the last
-        page is yielded only once the pull is proven complete, otherwise the iteration raises."""
+        Rows repeated across pages are dropped and the sent filters re-applied to each page; the
+        iteration ends only once the pull is proven complete, otherwise it raises (the last page may
+        already have been yielded: use the pages only when the iteration ends).
+
+        ``after=(held, last)`` continues past ``held`` rows already held, the last with key ``last``
+        (see :meth:`get_after`): :class:`odnb.api.errors.ResumePointMoved` is raised, before any page,
+        when that row is not there any more.
+
+        >>> for page in od.iter_pages("procedurelogs", after=(300, 1288)): ...  # doctest: +SKIP
+        """
         res = catalogue.resource(resource)
         query = validate_params(res, params)
+        paging = KeyedPaging.after(res.key, self.profile.page_size, after[0], after[1], name=res.name) \
+            if after is not None and after[0] > 0 else None
 
         def pages() -> Iterator[pd.DataFrame]:
             count = 0
-            for page in self._pages(res, query):
+            for page in self._pages(res, query, announce=paging is None, paging=paging):
                 count += len(page)
                 yield self._checked(res, query, type_frame(res, page))
-            self._remember(res, query, count)
+            if paging is None:
+                self._remember(res, query, count)
+            elif paging.moved:
+                raise ResumePointMoved(
+                    f"{res.name}: the row at Offset={after[0] - 1} is not the last one held "  # type: ignore[index]
+                    f"({res.key}={after[1]}).",  # type: ignore[index]
+                    cause="rows before it were deleted on the server, or its order changed, so the rows "
+                    "after that position are not the ones that follow those held",
+                    fix="Pull from the start (odnb does so itself when it resumes a store's backfill).",
+                )
 
         return pages()
 

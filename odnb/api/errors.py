@@ -146,6 +146,13 @@ class UnstableOrder(BadResponse):
     title = "The server's pages do not fit together"
 
 
+class ResumePointMoved(UnstableOrder):
+    """A pull resumed past rows already held found another row where the last of them should be: rows
+    before it were deleted, or the server's order changed. Pull from the start instead."""
+
+    title = "The rows before the resume point changed"
+
+
 class WaitTooLong(RateLimited):
     """The server asked to wait (Retry-After) longer than odnb's cap; nothing was waited for."""
 

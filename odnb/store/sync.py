@@ -1,7 +1,7 @@
 """``sync(client)``: bring a practice's store up to date with the fewest requests its key allows.
 
-The first run backfills every table (the request count and ETA said up front; each table is committed as
-it completes, so a killed backfill continues with the tables it had not finished). Later runs are
+The first run backfills every table (the request count and ETA said up front; each page is committed as
+it arrives, so a killed backfill continues after the pages it had committed). Later runs are
 incremental, one strategy per resource read from the catalogue (:class:`odnb.api.catalogue.Sync`): change
 filters from each table's watermark minus an overlap window; tables without a change filter through their
 parents (claimprocs by ClaimNum of changed claims, paysplits added since (read after the stored ones) and by
@@ -40,7 +40,7 @@ import pandas as pd
 
 from odnb.api import catalogue
 from odnb.api.catalogue import ACTIVITY, Resource
-from odnb.api.errors import ODError, PermissionDenied
+from odnb.api.errors import ODError, PermissionDenied, ResumePointMoved
 from odnb.store import query_sync
 from odnb.store.store import Store, open_store
 
@@ -226,10 +226,16 @@ class _Run:
         return self.now - oldest >= timedelta(days=self.reconcile_days)
 
     def _backfill(self, names: list[str], pending: list[str]) -> None:
-        """Tables not yet backfilled are pulled whole, each committed as it completes (resumable);
+        """Tables not yet backfilled are pulled whole, the big ones page by page, each page committed as
+        it arrives (a killed backfill continues after the committed pages: :meth:`_backfill_in_pages`);
         the others are brought up to date incrementally in the same run, so parents are current."""
         for name in names:
             whole = name in pending
+            rule = catalogue.RESOURCES[name].sync
+            assert rule is not None
+            if whole and rule.strategy in ("changed", "via") and name != "adjustments":
+                self._backfill_in_pages(name)
+                continue
             plan = self._pull(name, whole=whole)
             self.store.run("BEGIN TRANSACTION")
             try:
@@ -240,6 +246,74 @@ class _Run:
                 raise
         self._learn_columns()
 
+    def _backfill_in_pages(self, name: str) -> None:
+        """Pull one table whole, committing each page as it arrives. Rows committed by an interrupted
+        backfill are kept: the pull continues after them (``Client.iter_pages(after=...)``, from one row
+        back, which must be the last committed row; otherwise it starts over), then the rows committed
+        before that changed in the meantime are read again as a refresh would read them (change filter
+        from their latest stamp, or through the parents that changed). The table counts as backfilled
+        only when its pull is proven complete."""
+        res = catalogue.RESOURCES[name]
+        rule = res.sync
+        assert rule is not None
+        before = self.client.request_count
+        held, last = self.store.run(f'SELECT COUNT(*), MAX("{res.key}") FROM "{rule.table}"')[0]
+        resumed = bool(held) and self.store.meta(f"key_order:{name}") == "ascending"
+        if resumed:
+            self._say(f"{rule.table}: continuing the interrupted backfill after its {held} committed rows")
+            try:
+                self._commit_pages(res, (int(held), int(last)))
+            except ResumePointMoved:
+                log.info("%s: the committed rows are not the server's first %d any more; starting over",
+                         rule.table, held)
+                resumed = False
+        if not resumed:
+            self._commit_pages(res, None)
+        self.full_pull.add(name)
+        frame = self.store.frame(name)
+        self.pulled[name] = self.changed[name] = frame
+        catch_up, replace = pd.DataFrame(columns=list(res.columns)), None
+        if resumed:  # committed rows may have changed since: refresh them as an incremental sync would
+            column = res.change_filter
+            if column and column in frame.columns:
+                self.state[name] = {**self.state[name], "watermark": frame[column].max()}
+            self.full_pull.discard(name)
+            catch_up, replace = self._fetch(res, whole=False)
+            self.full_pull.add(name)
+        self.result.requests_by_table[rule.table] = self.client.request_count - before
+        self.store.run("BEGIN TRANSACTION")
+        try:
+            self._apply(name, catch_up, replace, whole=True)
+            self.store.run("COMMIT")
+        except BaseException:
+            self.store.run("ROLLBACK")
+            raise
+
+    def _commit_pages(self, res: Resource, after: tuple[int, int] | None) -> None:
+        """Upsert each page of a whole pull of ``res`` in its own transaction; keep whether the rows came
+        in primary-key order (what resuming after them relies on)."""
+        rule = res.sync
+        assert rule is not None
+        if after is None:
+            self.store.run(f'DELETE FROM "{rule.table}"')  # a start over: no rows of an earlier try
+        previous = after[1] if after else None
+        ascending = True
+        for page in self.client.iter_pages(res.name, after=after):
+            keys = page[res.key].dropna().astype("int64")
+            if len(keys):
+                ascending = ascending and keys.is_monotonic_increasing and keys.is_unique and (
+                    previous is None or int(keys.iloc[0]) > previous)
+                previous = int(keys.iloc[-1])
+            self.store.run("BEGIN TRANSACTION")
+            try:
+                written, _ = self.store.write(res, page)
+                self.store.set_meta(f"key_order:{res.name}", "ascending" if ascending else "other")
+                self.store.run("COMMIT")
+            except BaseException:
+                self.store.run("ROLLBACK")
+                raise
+            self.result.rows_written += written
+
     def _announce(self, pending: list[str]) -> None:
         """Say the backfill's cost before it starts: requests from the last known row counts (or at least
         one page per table) and the time at this key's pace."""
@@ -248,7 +322,7 @@ class _Run:
         pages = sum(self._pages_of(n, size) for n in pending)
         eta = f", about {_duration(pages * interval)} at 1 request / {interval:g} s" if interval else ""
         self._say(f"backfill of {len(pending)} tables: at least {pages} requests{eta}; resumable "
-                  "(tables already done are kept if it is interrupted)")
+                  "(pages already committed are kept if it is interrupted)")
 
     def _pages_of(self, name: str, size: int) -> int:
         rows = self.client._load_estimates() if hasattr(self.client, "_load_estimates") else {}
