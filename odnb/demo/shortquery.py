@@ -262,7 +262,7 @@ def functions(now: Callable[[], datetime]) -> dict[str, tuple[int, int, Callable
         "INSTR": (2, 2, lambda s, sub: _locate(sub, s)),
         "LOCATE": (2, 3, _locate),
         "FORMAT": (2, 2, _format_number),
-        "ROUND": (1, 2, _text(lambda x, d=0: _round(x, d))),
+        "ROUND": (1, 2, _round_or_null),
         "TRUNCATE": (2, 2, _text(lambda x, d: int(float(x) * 10 ** int(d)) / 10 ** int(d))),
         "ABS": (1, 1, _text(abs)),
         "FLOOR": (1, 1, _text(lambda x: int(float(x) // 1))),
@@ -312,10 +312,16 @@ def _str(value: object) -> str:
 
 def _round(x: object, d: object) -> float | int:
     digits = int(d)  # type: ignore[call-overload]
-    scaled = abs(float(x)) * 10**digits  # type: ignore[arg-type]
-    value = int(scaled + 0.5 + 1e-9) / 10**digits
-    value = -value if float(x) < 0 else value  # type: ignore[arg-type]
+    number = float(x)  # type: ignore[arg-type]
+    value = int(abs(number) * 10**digits + 0.5 + 1e-9) / 10**digits
+    value = -value if number < 0 else value
     return int(value) if digits <= 0 and isinstance(x, int) else value
+
+
+def _round_or_null(x: object, d: object = 0) -> float | int | None:
+    """MySQL's ROUND(x[, d]), NULL for a NULL argument. Called once per row (the scorecard's money sums),
+    so it is one plain function rather than a :func:`_text` wrapper around a lambda."""
+    return None if x is None or d is None else _round(x, d)
 
 
 def _mod(a: object, b: object) -> float:
