@@ -202,7 +202,7 @@ def test_bad_relative_date_is_refused(capsys) -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(not (REPO_NOTEBOOKS / "practice_kpis.ipynb").exists(),
                     reason="notebooks/practice_kpis.ipynb is not in the repository yet (the lead adds it)")
-def test_curated_practice_kpis_against_the_demo_practice(isolated_home: Path) -> None:
+def test_curated_practice_kpis_against_the_demo_practice(isolated_home: Path, demo_practice: Path) -> None:
     result = run_report("practice_kpis", profile="demo",
                         parameters={"start": "2026-10-01", "end": "2026-10-31"})
     assert result.ok, result.error
