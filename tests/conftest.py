@@ -1,9 +1,15 @@
 """Shared fixtures: a small deterministic demo practice, simulators on real loopback sockets, and an
-isolated config/cache/report location per test so nothing touches the user's real files."""
+isolated config/cache/report location per test so nothing touches the user's real files.
+
+The whole run (nbval's kernels too) points odnb at a private folder of its own, so it never reads or writes
+the user's real config, caches or reports, and two test processes (``pytest -n 2``) never share one."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -20,14 +26,38 @@ TEST_TODAY = date(2026, 11, 24)
 TEST_SPEC_KW = {**SMALL_PRACTICE, "today": TEST_TODAY}
 
 
+# Key variables a developer's shell may hold: never seen by a test.
+KEY_VARIABLES = ("ODNB_PROFILE", "ODNB_BASE_URL", "ODNB_DEVELOPER_KEY", "ODNB_CUSTOMER_KEY")
+_run_home: Path | None = None
+
+
+def odnb_locations(home: Path) -> dict[str, str]:
+    """The variables that put every odnb location (config, caches, reports) under ``home``, null keyring."""
+    return {"ODNB_CONFIG": str(home / "config.toml"), "ODNB_CACHE_DIR": str(home / "cache"),
+            "ODNB_REPORTS_DIR": str(home / "reports"),
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before anything runs (nbval starts its kernels from this environment): a private home for the run."""
+    global _run_home
+    _run_home = Path(tempfile.mkdtemp(prefix="odnb-tests-"))
+    os.environ.update(odnb_locations(_run_home))
+    for name in KEY_VARIABLES:
+        os.environ.pop(name, None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _run_home is not None:
+        shutil.rmtree(_run_home, ignore_errors=True)
+
+
 def isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> Path:
     """Point every odnb location (config, caches, reports) at ``home``; null keyring, no key variables.
     For module-wide fixtures: ``with pytest.MonkeyPatch.context() as mp: isolate(mp, home)``."""
-    monkeypatch.setenv("ODNB_CONFIG", str(home / "config.toml"))
-    monkeypatch.setenv("ODNB_CACHE_DIR", str(home / "cache"))
-    monkeypatch.setenv("ODNB_REPORTS_DIR", str(home / "reports"))
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
-    for name in ("ODNB_PROFILE", "ODNB_BASE_URL", "ODNB_DEVELOPER_KEY", "ODNB_CUSTOMER_KEY"):
+    for name, value in odnb_locations(home).items():
+        monkeypatch.setenv(name, value)
+    for name in KEY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     return home
 
@@ -44,6 +74,35 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from odnb.demo.practice import PracticeSpec, build_practice
 
     return build_practice(tmp_path_factory.mktemp("demo") / "practice.sqlite", PracticeSpec(**TEST_SPEC_KW))
+
+
+def built_demo_practice() -> Path:
+    """The built-in demo practice (``odnb.demo.practice.demo_database()``, the full default practice of
+    today), generated once per test process into the run's own cache."""
+    from odnb.demo.practice import demo_database
+
+    assert _run_home is not None
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ODNB_CACHE_DIR", str(_run_home / "cache"))
+        return demo_database()
+
+
+def seed_demo_practice(home: Path) -> Path:
+    """Put a copy of :func:`built_demo_practice` where the ``demo`` profile of ``home`` looks for it, so a
+    report on the demo (in a kernel or a subprocess) does not generate it again. Returns the copy."""
+    from odnb.paths import private_dir
+
+    built = built_demo_practice()
+    target = private_dir(home / "cache" / "demo") / built.name
+    shutil.copyfile(built, target)
+    target.chmod(0o600)
+    return target
+
+
+@pytest.fixture
+def demo_practice(isolated_home: Path) -> Path:
+    """The built-in demo practice, already in this test's cache (see :func:`seed_demo_practice`)."""
+    return seed_demo_practice(isolated_home)
 
 
 @pytest.fixture
@@ -105,6 +164,23 @@ def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
     inbox = Inbox()
     with smtp_server(inbox) as controller:
         yield inbox, controller.port
+
+
+# The files that take longest, longest first: `make test` runs two workers, each taking whole files
+# (pytest -n 2 --dist loadfile --no-loadscope-reorder), and a long file handed out last would keep one
+# worker busy long after the other has finished. Files not named here follow in their usual order.
+LONGEST_FIRST = (
+    "test_store.py", "test_integrity.py", "test_report.py", "test_report_layout.py", "test_privacy.py",
+    "test_packaging.py", "test_schedule.py", "test_client.py", "test_mariadb.py", "test_kpis_v2.py",
+    "test_demo_server.py", "test_scorecard.py", "practice_kpis.ipynb", "test_mail.py", "test_charts.py",
+    "test_cli_consistent.py", "test_transport.py", "test_doctor.py", "morning_huddle.ipynb",
+)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
+    """Run the longest files first (a stable sort: each file keeps its own order)."""
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 # Notebooks under tests/notebooks are inputs of the report tests (one fails on purpose), not nbval tests.

@@ -68,8 +68,10 @@ def test_test_spec_has_its_patients_and_a_full_history(con: sqlite3.Connection) 
 
 
 @pytest.mark.slow
-def test_default_spec_has_at_least_40000_procedures(tmp_path: Path) -> None:
-    path = build_practice(tmp_path / "default.sqlite", PracticeSpec())
+def test_default_spec_has_at_least_40000_procedures() -> None:
+    from conftest import built_demo_practice  # build_practice(path, PracticeSpec()), shared by the run
+
+    path = built_demo_practice()
     connection = sqlite3.connect(path)
     try:
         assert one(connection, "SELECT COUNT(*) FROM patient") == 1500

@@ -121,6 +121,18 @@ def test_mysql_functions(server: object) -> None:
     ]
 
 
+def test_round_is_half_away_from_zero_and_keeps_nulls(server: object) -> None:
+    """MySQL's ROUND: halves away from zero, negative places round left of the point, NULL stays NULL, an
+    integer stays an integer (the scorecard's money sums round every row through it)."""
+    got = rows(
+        server,
+        "SELECT ROUND(2.5) AS a, ROUND(-2.5) AS b, ROUND(1.2345, 2) AS c, ROUND(NULL) AS d, ROUND(7) AS e, "
+        "ROUND(1250, -2) AS f, ROUND(-0.125, 2) AS g, ROUND(2.5, NULL) AS h, ROUND(19.99 * 100) AS i",
+    )
+    assert got == [{"a": 3, "b": -3, "c": 1.23, "d": None, "e": 7, "f": 1300, "g": -0.13, "h": None,
+                    "i": 1999}]
+
+
 def test_group_concat_separator(server: object, demo_db: Path) -> None:
     codes = [r[0] for r in sqlite3.connect(demo_db).execute(
         "SELECT ProcCode FROM procedurecode WHERE ProcCode LIKE 'D01%' ORDER BY ProcCode DESC")]  # fmt: skip

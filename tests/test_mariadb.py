@@ -159,23 +159,36 @@ def test_mariadb_types_are_open_dentals(office: Any) -> None:
     ]
 
 
+@pytest.fixture(scope="module")
+def listed(demo_db: Path) -> Iterator[kpis.PracticeData]:
+    """The list path (the free tier's key, no Queries) over one simulator of the demo practice, shared by
+    the tests that compare the SQL with it: each table crosses the socket once for all of them."""
+    from odnb.demo.server import DemoServer, SimulatorConfig
+
+    server = DemoServer(demo_db, SimulatorConfig(mode="service")).start()
+    try:
+        yield kpis.PracticeData(connect(server))
+    finally:
+        server.stop()
+
+
 @pytest.mark.parametrize("span", PERIODS, ids=["half-year", "one-month"])
 def test_scorecard_sql_on_mariadb_equals_the_list_path(
-    span: tuple[date, date], office: Any, make_simulator: Any
+    span: tuple[date, date], office: Any, listed: kpis.PracticeData
 ) -> None:
     data = OfficeData(office)
     values, reasons = kpis_sql.scorecard_values(data, *span)
-    listed = kpis.scorecard(connect(make_simulator()), *span, use_queries=False, adjustments="per_patient")
-    assert listed.reasons == {} and reasons == {}
-    assert values == listed.values
+    card = kpis.scorecard(listed, *span, use_queries=False, adjustments="per_patient")
+    assert card.reasons == {} and reasons == {}
+    assert values == card.values
     assert values["gross_production"] and values["collections"] and values["appointments_completed"]
 
 
-def test_trend_provider_and_aging_sql_on_mariadb(office: Any, make_simulator: Any, demo_db: Path) -> None:
+def test_trend_provider_and_aging_sql_on_mariadb(office: Any, make_simulator: Any, demo_db: Path,
+                                                listed: kpis.PracticeData) -> None:
     start, end = date(2025, 7, 1), date(2026, 6, 30)
     data = OfficeData(office)
     server = make_simulator()
-    listed = kpis.PracticeData(connect(server))
     trend = kpis_sql.monthly_trend(data, start, end)
     expected = kpis.monthly_trend(listed, start, end, use_queries=False, adjustments="per_patient")
     pd.testing.assert_frame_equal(trend, expected)

@@ -10,11 +10,11 @@ import shutil
 import stat
 import struct
 import subprocess
-import zlib
 from datetime import date, timedelta
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from conftest import isolate
 
@@ -202,7 +202,7 @@ def test_bad_relative_date_is_refused(capsys) -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(not (REPO_NOTEBOOKS / "practice_kpis.ipynb").exists(),
                     reason="notebooks/practice_kpis.ipynb is not in the repository yet (the lead adds it)")
-def test_curated_practice_kpis_against_the_demo_practice(isolated_home: Path) -> None:
+def test_curated_practice_kpis_against_the_demo_practice(isolated_home: Path, demo_practice: Path) -> None:
     result = run_report("practice_kpis", profile="demo",
                         parameters={"start": "2026-10-01", "end": "2026-10-31"})
     assert result.ok, result.error
@@ -221,52 +221,18 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
-    """Decode an 8-bit RGB/RGBA non-interlaced PNG (what Chromium writes) into rows of raw pixels."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, header = 8, b"", None
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunk = data[pos + 8:pos + 8 + length]
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", chunk)
-        elif kind == b"IDAT":
-            idat += chunk
-        pos += 12 + length
-    width, height, depth, color, _, _, interlace = header
-    assert depth == 8 and color in (2, 6) and interlace == 0, header
-    bpp = 3 if color == 2 else 4
-    raw, stride, rows, prev = zlib.decompress(idat), width * bpp, [], bytearray(width * bpp)
-    for y in range(height):
-        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - bpp] if i >= bpp else 0
-            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
-            if f == 1:
-                line[i] = (line[i] + a) & 255
-            elif f == 2:
-                line[i] = (line[i] + b) & 255
-            elif f == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif f == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append(bytes(line))
-        prev = line
-    return width, bpp, rows
+def _screenshot_pixels(png: Path) -> np.ndarray:
+    """A Chromium screenshot as rows of RGB pixels (height x width x 3), decoded by Pillow."""
+    from PIL import Image
+
+    with Image.open(png) as image:
+        return np.asarray(image.convert("RGB"))
 
 
-def _colored_pixels(png: Path) -> int:
+def _colored_pixels(pixels: np.ndarray) -> int:
     """Pixels that are clearly colored (chart marks), not white/grey/black text."""
-    width, bpp, rows = _png_pixels(png.read_bytes())
-    count = 0
-    for row in rows:
-        for x in range(0, width * bpp, bpp):
-            r, g, b = row[x], row[x + 1], row[x + 2]
-            if max(r, g, b) - min(r, g, b) > 60:
-                count += 1
-    return count
+    spread = pixels.max(axis=2).astype(int) - pixels.min(axis=2).astype(int)
+    return int((spread > 60).sum())
 
 
 JS_PROBE = "<script>document.body.style.background = 'rgb(255, 0, 0)';</script>"
@@ -299,10 +265,10 @@ def test_chromium_without_javascript_shows_the_chart(sample_run, tmp_path: Path)
     without_chart.write_text(re.sub(r"<img [^>]*>", "", page))
     _screenshot(with_chart, tmp_path / "with.png", tmp_path / "chrome-a")
     _screenshot(without_chart, tmp_path / "without.png", tmp_path / "chrome-b")
-    for shot in ("with.png", "without.png"):
-        _, bpp, rows = _png_pixels((tmp_path / shot).read_bytes())
-        assert rows[5][5 * bpp:5 * bpp + 3] == b"\xff\xff\xff", "JavaScript ran (the probe painted the page)"
-    shown, baseline = _colored_pixels(tmp_path / "with.png"), _colored_pixels(tmp_path / "without.png")
+    shots = {name: _screenshot_pixels(tmp_path / f"{name}.png") for name in ("with", "without")}
+    for pixels in shots.values():
+        assert pixels[5, 5].tolist() == [255, 255, 255], "JavaScript ran (the probe painted the page)"
+    shown, baseline = _colored_pixels(shots["with"]), _colored_pixels(shots["without"])
     print(f"colored pixels with the chart: {shown}, without: {baseline}")
     assert shown - baseline > 5000  # the bars of the chart are on screen
 

@@ -44,9 +44,10 @@ GOALS = "[profiles.demo.goals]\ngross_production = 60000\ncollections = 55000\nn
 def run_in(home: Path, notebook: str, parameters: dict) -> ReportResult:
     (home / "config.toml").write_text(GOALS)
     with pytest.MonkeyPatch.context() as mp:
-        from conftest import isolate
+        from conftest import isolate, seed_demo_practice
 
         isolate(mp, home)
+        seed_demo_practice(home)
         result = run_report(notebook, profile="demo", parameters=parameters)
     assert result.ok, result.error
     return result
@@ -121,6 +122,7 @@ def overflow(page_path: Path, width: int, tmp_path: Path) -> tuple[int, int, str
             "--hide-scrollbars",
             "--window-size=1000,2200",
             "--virtual-time-budget=5000",
+            f"--user-data-dir={tmp_path / 'chrome'}",  # a profile of its own: runs in parallel never meet
             "--dump-dom",
             frame.as_uri(),
         ],

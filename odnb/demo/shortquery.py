@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 import sqlite3
 from collections.abc import Callable
@@ -262,7 +263,7 @@ def functions(now: Callable[[], datetime]) -> dict[str, tuple[int, int, Callable
         "INSTR": (2, 2, lambda s, sub: _locate(sub, s)),
         "LOCATE": (2, 3, _locate),
         "FORMAT": (2, 2, _format_number),
-        "ROUND": (1, 2, _text(lambda x, d=0: _round(x, d))),
+        "ROUND": (1, 2, _round),
         "TRUNCATE": (2, 2, _text(lambda x, d: int(float(x) * 10 ** int(d)) / 10 ** int(d))),
         "ABS": (1, 1, _text(abs)),
         "FLOOR": (1, 1, _text(lambda x: int(float(x) // 1))),
@@ -310,11 +311,15 @@ def _str(value: object) -> str:
     return str(value)
 
 
-def _round(x: object, d: object) -> float | int:
+def _round(x: object, d: object = 0) -> float | int | None:
+    """MySQL's ROUND(x[, d]): halves away from zero, NULL for a NULL argument, an integer stays one when
+    ``d`` <= 0. Called once per row in the scorecard's money sums, so it is one plain function."""
+    if x is None or d is None:
+        return None
     digits = int(d)  # type: ignore[call-overload]
-    scaled = abs(float(x)) * 10**digits  # type: ignore[arg-type]
-    value = int(scaled + 0.5 + 1e-9) / 10**digits
-    value = -value if float(x) < 0 else value  # type: ignore[arg-type]
+    number = float(x)  # type: ignore[arg-type]
+    value = int(abs(number) * 10**digits + 0.5 + 1e-9) / 10**digits
+    value = -value if number < 0 else value
     return int(value) if digits <= 0 and isinstance(x, int) else value
 
 
@@ -692,6 +697,15 @@ def numeric_columns(con: sqlite3.Connection) -> frozenset[str]:
     return frozenset(name for name, numeric in kinds.items() if numeric == {True})
 
 
+@functools.lru_cache(maxsize=32)
+def _planned(
+    sql: str, tables: frozenset[str], numeric: frozenset[str]
+) -> tuple[tuple[str, str, frozenset[int]], ...]:
+    """:func:`plan`, remembered for the last few statements: a client paging through a query's answer
+    sends the same SQL again with another Offset (a rejected statement is never remembered)."""
+    return tuple(plan(sql, set(tables), numeric))
+
+
 def run(
     con: sqlite3.Connection,
     sql: str,
@@ -704,7 +718,7 @@ def run(
     """Run ``sql`` as MySQL would on ``con`` (set up with :func:`register`; its tables: ``tables``): the
     last SELECT's columns and rows ``offset`` .. ``offset + limit``, values as the API sends them.
     Temporary tables live for this call. ``numeric``: :func:`numeric_columns` of the database."""
-    steps = plan(sql, {t.lower() for t in tables}, numeric)
+    steps = _planned(sql, frozenset(t.lower() for t in tables), numeric)
     columns: list[str] = []
     rows: list[tuple] = []
     strings: frozenset[int] = frozenset()
