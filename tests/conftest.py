@@ -106,6 +106,12 @@ def demo_practice(isolated_home: Path) -> Path:
 
 
 @pytest.fixture
+def practice(demo_db: Path, tmp_path: Path) -> Path:
+    """A private copy of the small test practice (``demo advance`` writes into it)."""
+    return Path(shutil.copy(demo_db, tmp_path / "practice.sqlite"))
+
+
+@pytest.fixture
 def make_simulator(demo_db: Path) -> Iterator[Callable[..., object]]:
     """Factory: ``make_simulator(mode="remote", ...)`` starts a DemoServer on a free loopback port."""
     from odnb.demo.server import DemoServer, SimulatorConfig
@@ -170,10 +176,11 @@ def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
 # (pytest -n 2 --dist loadfile --no-loadscope-reorder), and a long file handed out last would keep one
 # worker busy long after the other has finished. Files not named here follow in their usual order.
 LONGEST_FIRST = (
-    "test_store.py", "test_integrity.py", "test_report.py", "test_report_layout.py", "test_privacy.py",
-    "test_packaging.py", "test_schedule.py", "test_client.py", "test_mariadb.py", "test_kpis_v2.py",
-    "test_demo_server.py", "test_scorecard.py", "practice_kpis.ipynb", "test_mail.py", "test_charts.py",
-    "test_cli_consistent.py", "test_transport.py", "test_doctor.py", "morning_huddle.ipynb",
+    "test_store.py", "test_store_resume.py", "test_integrity.py", "test_report.py", "test_report_layout.py",
+    "test_privacy.py", "test_packaging.py", "test_schedule.py", "test_client.py", "test_mariadb.py",
+    "test_kpis_v2.py", "test_demo_server.py", "test_scorecard.py", "practice_kpis.ipynb", "test_mail.py",
+    "test_charts.py", "test_cli_consistent.py", "test_transport.py", "test_doctor.py",
+    "morning_huddle.ipynb",
 )
 
 
